@@ -1,0 +1,5 @@
+"""`python -m smeeton` runs the command line."""
+
+from smeeton.cli import main
+
+raise SystemExit(main())
