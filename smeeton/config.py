@@ -117,9 +117,9 @@ def _build(cls: type, values: dict[str, object], prefix: str):
     hints = typing.get_type_hints(cls)
     known = {prefix + f.name for f in dataclasses.fields(cls)}
     for name in values:
-        if name.startswith(prefix) and name.count(".") == prefix.count("."):
-            if name not in known:
-                raise ConfigError(f"unknown configuration field {name!r}")
+        own = name.startswith(prefix) and name.count(".") == prefix.count(".")
+        if own and name not in known:
+            raise ConfigError(f"unknown configuration field {name!r}")
     kwargs = {}
     for f in dataclasses.fields(cls):
         name = prefix + f.name
