@@ -1,0 +1,1 @@
+"""The ASGI application: pages, the WebSocket endpoint, metrics, static client."""

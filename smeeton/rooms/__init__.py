@@ -1,0 +1,1 @@
+"""The meeting domain: rooms, the participants in them, and who sees what."""

@@ -1,0 +1,1 @@
+"""Signalling: one WebSocket per participant session, typed JSON messages."""
