@@ -8,7 +8,7 @@ The forwarder calls `parse_header` once per packet and hands the returned
 Offsets: `payload_offset` is the first payload byte, after the CSRC list and the
 header extension block; `payload_end(data)` is one past the last payload byte,
 before any RTP padding. `parse_header` validates the padding, so `payload_end`
-trusts it and costs one comparison.
+trusts it without checking again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ TWO_BYTE_PROFILE = 0x1000
 # RFC 8285 §4.3: the low four bits of the two-byte profile are "appbits".
 TWO_BYTE_PROFILE_MASK = 0xFFF0
 
-# RFC 3550 §5.1: the first byte's flag bits.
+# RFC 3550 §5.1: bits of the first two header bytes.
 PADDING_BIT = 0x20
 EXTENSION_BIT = 0x10
 CSRC_COUNT_MASK = 0x0F
@@ -37,7 +37,7 @@ PAYLOAD_TYPE_MASK = 0x7F
 
 _EXTENSION_HEADER = struct.Struct("!HH")
 
-# RFC 6184 §5.4 and §5.7: NAL unit types that start a decodable picture (IDR
+# RFC 6184 §5.2: NAL unit types that start a decodable picture (IDR
 # slice, sequence parameter set) and the aggregation / fragmentation types.
 _H264_KEY_NAL_TYPES = frozenset((5, 7))
 _H264_STAP_A = 24
@@ -53,9 +53,7 @@ def is_rtcp(data: Buffer) -> bool:
     return len(data) >= 2 and 192 <= data[1] <= 223
 
 
-def parse_header(
-    data: Buffer,
-) -> tuple[int, bool, int, int, int, int]:
+def parse_header(data: Buffer) -> tuple[int, bool, int, int, int, int]:
     """Validate an RTP packet and return the fields the forwarder needs.
 
     Returns (payload_type, marker, sequence, timestamp, ssrc, payload_offset).
