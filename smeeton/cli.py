@@ -62,7 +62,7 @@ def serve(cfg: configuration.Config, args: argparse.Namespace) -> int:
             host=cfg.server.host,
             port=cfg.server.port,
             loop=_loop(),
-            ws="websockets",
+            ws="websockets-sansio",
             lifespan="on",
             log_level=cfg.log_level.lower(),
             access_log=False,

@@ -95,7 +95,9 @@ class ToneTrack(MediaStreamTrack):
             await asyncio.sleep(delay)
         t = (numpy.arange(count) + self._samples) / rate
         wave = (numpy.sin(2 * math.pi * self.frequency * t) * 8000).astype(numpy.int16)
-        frame = av.AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            wave.reshape(1, -1), format="s16", layout="mono"
+        )
         frame.sample_rate = rate
         frame.pts = self._samples
         frame.time_base = fractions.Fraction(1, rate)
@@ -162,7 +164,9 @@ class Participant:
         await pc.setLocalDescription(await pc.createOffer())
         labels = {t.mid: label for t, label in transceivers}
         answer = self.next_message("publish_answer")
-        await self.send({"type": "publish", "sdp": pc.localDescription.sdp, "tracks": labels})
+        await self.send(
+            {"type": "publish", "sdp": pc.localDescription.sdp, "tracks": labels}
+        )
         message = await answer
         await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
 

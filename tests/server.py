@@ -38,7 +38,21 @@ class RunningServer:
 
     def start(self) -> RunningServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
+        with open(self.log_path, "ab") as log:
+            self._spawn(log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError("the server exited:\n" + self.log())
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("the server did not start:\n" + self.log())
+
+    def _spawn(self, log) -> None:
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -61,16 +75,6 @@ class RunningServer:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited:\n" + self.log())
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start:\n" + self.log())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -82,7 +86,9 @@ class RunningServer:
                 self.process.wait()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
     def metrics(self) -> dict[str, float]:
         """The /metrics page as {name{labels}: value}."""

@@ -23,9 +23,7 @@ logger = logging.getLogger(__name__)
 class Participant:
     """One person in a room, with a publishing and a receiving connection."""
 
-    def __init__(
-        self, name: str, deliver: Callable[[events.Event], None]
-    ) -> None:
+    def __init__(self, name: str, deliver: Callable[[events.Event], None]) -> None:
         self.id = "p" + secrets.token_hex(6)
         self.name = name
         self.deliver = deliver
@@ -61,9 +59,7 @@ class Room:
         )
         participant.subscriber.on_closed = lambda: self.leave(participant)
         participant.deliver(
-            events.Welcome(
-                events.PROTOCOL_VERSION, participant.id, self.name, others
-            )
+            events.Welcome(events.PROTOCOL_VERSION, participant.id, self.name, others)
         )
         self._broadcast(events.ParticipantJoined(participant.info), participant)
         logger.info(

@@ -47,7 +47,7 @@ class Certificate:
 
     @property
     def fingerprint(self) -> str:
-        """The sha-256 fingerprint in SDP form: upper-case hex pairs joined by colons."""
+        """The sha-256 fingerprint in SDP form: upper-case hex pairs with colons."""
         return fingerprint_of(self.certificate, "sha-256")
 
 

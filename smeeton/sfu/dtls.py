@@ -8,6 +8,7 @@ send is read back out and handed to the transport.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 from collections.abc import Callable
@@ -129,10 +130,8 @@ class DtlsSession:
         self.state = DtlsState.CLOSED
         self._cancel_timer()
         if was_connected:
-            try:
+            with contextlib.suppress(SSL.Error):
                 self._ssl.shutdown()
-            except SSL.Error:
-                pass
             self._flush()
 
     def _handshake(self) -> None:

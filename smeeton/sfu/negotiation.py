@@ -82,7 +82,7 @@ def parse(text: str) -> sdp.SessionDescription:
 
 
 def remote_transport(
-    description: sdp.SessionDescription, answering: bool
+    description: sdp.SessionDescription, is_answer: bool
 ) -> RemoteTransport:
     """The peer's ICE credentials, fingerprint and our resulting DTLS role."""
     sections = [m for m in description.media if m.port != 0] or description.media
@@ -107,7 +107,7 @@ def remote_transport(
         role = DtlsRole.SERVER
     else:
         raise NegotiationError(f"unusable a=setup:{setup}")
-    if not answering and setup == "actpass":
+    if is_answer and setup == "actpass":
         raise NegotiationError("an answer must not say a=setup:actpass")
     return RemoteTransport(IceCredentials(ufrag, pwd), fingerprint, role)
 

@@ -79,7 +79,7 @@ class Publisher:
     def handle_offer(self, text: str, labels: dict[str, str]) -> PublishResult:
         """Answer an offer or re-offer; tracks appear and disappear by section."""
         offer = negotiation.parse(text)
-        remote = negotiation.remote_transport(offer, answering=False)
+        remote = negotiation.remote_transport(offer, is_answer=False)
         transport = self.transport
         if transport.remote is not None and transport.remote != remote.credentials:
             raise NegotiationError("an ICE restart is not supported")

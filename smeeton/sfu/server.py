@@ -143,13 +143,15 @@ class MediaServer(asyncio.DatagramProtocol):
             self.drop("stun_malformed", self._by_address.get(addr), addr)
             return
         transport = self._by_ufrag.get(request.local_ufrag)
-        if transport is None or transport.remote is None:
+        if transport is None:
             self.drop("stun_unknown_username", None, addr)
             self.sendto(binding_error(request, 401, "Unauthorized"), addr)
             return
-        if request.remote_ufrag != transport.remote.ufrag or not request.verify(
-            transport.local.pwd
-        ):
+        # The peer may check before its answer reaches us; knowing our
+        # password is proof enough, its ufrag is checked once we know it.
+        remote = transport.remote
+        known = remote is None or request.remote_ufrag == remote.ufrag
+        if not known or not request.verify(transport.local.pwd):
             self.drop("stun_bad_credentials", transport, addr)
             self.sendto(binding_error(request, 401, "Unauthorized"), addr)
             return

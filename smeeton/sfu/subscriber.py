@@ -116,7 +116,7 @@ class Subscriber:
         if self._offered is None:
             raise NegotiationError("no offer is waiting for an answer")
         answer = negotiation.parse(text)
-        remote = negotiation.remote_transport(answer, answering=True)
+        remote = negotiation.remote_transport(answer, is_answer=True)
         accepted = negotiation.read_subscribe_answer(answer, self._offered)
         transport = self.transport
         if transport.remote is not None and transport.remote != remote.credentials:
@@ -256,7 +256,7 @@ class Subscriber:
             subscription.packets_lost = block.packets_lost
             if block.last_sr:
                 # RFC 3550 §6.4.1: round trip = A - LSR - DLSR, in 1/65536 s.
-                units = (now_middle - block.last_sr - block.delay_since_last_sr)
+                units = now_middle - block.last_sr - block.delay_since_last_sr
                 subscription.round_trip = (units & 0xFFFFFFFF) / 65536
 
     # Sender reports.

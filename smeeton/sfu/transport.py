@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pylibsrtp
 
-from smeeton.sfu.dtls import DtlsRole, DtlsSession, SrtpKeys
+from smeeton.sfu.dtls import DtlsRole, DtlsSession, DtlsState, SrtpKeys
 from smeeton.sfu.ice import IceCredentials
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ class Transport:
             name=self.name,
         )
         self.state = TransportState.CHECKING
+        if self.address is not None and role is DtlsRole.CLIENT:
+            self._dtls.start()
 
     @property
     def dtls_role(self) -> DtlsRole | None:
@@ -200,7 +202,11 @@ class Transport:
         self.on_connected()
 
     def _dtls_closed(self) -> None:
-        self.fail("DTLS closed")
+        if self._dtls is not None and self._dtls.state is DtlsState.FAILED:
+            self.fail("DTLS failed")
+        else:
+            logger.debug("%s closed by the peer", self.name)
+            self.close()
 
 
 def _not_connected(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,6 @@ from smeeton.signalling import messages
 from smeeton.signalling.errors import (
     PermissionDenied,
     ProtocolError,
-    SignallingError,
     UserError,
 )
 
@@ -128,7 +128,9 @@ class Session:
     def _bad(self, error: events.Error) -> None:
         self._bad_messages += 1
         if self._bad_messages == 1:
-            logger.warning("Session %s sent a bad message: %s", self._who, error.message)
+            logger.warning(
+                "Session %s sent a bad message: %s", self._who, error.message
+            )
         self.deliver(error)
 
     def _count(self, reason: str) -> None:
@@ -138,10 +140,8 @@ class Session:
         self._closing = True
         self._outbox.put_nowait(None)
         await asyncio.sleep(0)
-        try:
+        with contextlib.suppress(RuntimeError):
             await self.websocket.close(code, reason[:120])
-        except RuntimeError:
-            pass
 
     async def _write(self) -> None:
         while True:

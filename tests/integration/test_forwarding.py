@@ -27,7 +27,9 @@ async def test_one_publisher_reaches_three_subscribers_that_decode_frames(server
     subscribers = [await joined(server, f"viewer {i}") for i in range(3)]
     publisher = await joined(server, "speaker")
     try:
-        await publisher.publish([(ToneTrack(), "microphone"), (PatternTrack(), "camera")])
+        await publisher.publish(
+            [(ToneTrack(), "microphone"), (PatternTrack(), "camera")]
+        )
 
         for subscriber in subscribers:
             await wait_for(decoding(subscriber, 2), 20, f"{subscriber.name} decoding")
