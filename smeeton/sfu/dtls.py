@@ -29,6 +29,10 @@ SRTP_PROFILES = {
 DTLS_MTU = 1200
 # A handshake that has not finished by then will not finish.
 HANDSHAKE_TIMEOUT = 30.0
+# RFC 6347 §4.1: content type, version, epoch, sequence number, length.
+_RECORD_HEADER_SIZE = 13
+# RFC 6347 §4.1 and RFC 9146 §4: change_cipher_spec (20) to tls12_cid (25).
+_CONTENT_TYPES = range(20, 26)
 
 
 class DtlsRole(enum.Enum):
@@ -51,6 +55,27 @@ class SrtpKeys:
     profile: bytes
     local: bytes
     remote: bytes
+
+
+def is_record_datagram(data: bytes) -> bool:
+    """Whether a datagram is a run of whole DTLS 1.0 or 1.2 records.
+
+    OpenSSL discards anything else without a word; checking first lets the
+    server count it. LIMITATION: DTLS 1.3 ciphertext records (RFC 9147 §4,
+    unified header) would fail this check; OpenSSL's DTLS_METHOD does not
+    negotiate 1.3 here.
+    """
+    size = len(data)
+    pos = 0
+    while pos < size:
+        if pos + _RECORD_HEADER_SIZE > size:
+            return False
+        # The major version byte is 0xFE for DTLS 1.0 (FEFF) and 1.2 (FEFD).
+        if data[pos] not in _CONTENT_TYPES or data[pos + 1] != 0xFE:
+            return False
+        length = (data[pos + 11] << 8) | data[pos + 12]
+        pos += _RECORD_HEADER_SIZE + length
+    return pos == size
 
 
 def make_context(certificate: Certificate) -> SSL.Context:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from smeeton.config import MediaConfig
 from smeeton.sfu.certificate import Certificate
-from smeeton.sfu.dtls import make_context
+from smeeton.sfu.dtls import is_record_datagram, make_context
 from smeeton.sfu.ice import binding_error, binding_success, parse_binding_request
 from smeeton.sfu.transport import Address, Transport, TransportState
 
@@ -116,6 +116,8 @@ class MediaServer(asyncio.DatagramProtocol):
         elif 19 < first < 64:
             if transport is None:
                 self.drop("dtls_unknown_address", None, addr)
+            elif not is_record_datagram(data):
+                self.drop("dtls_malformed", transport, addr)
             else:
                 transport.dtls_received(data)
         else:

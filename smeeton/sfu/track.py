@@ -111,7 +111,10 @@ class Track:
         self.cname = self.stream_id
         self.stats = TrackStats()
         self.audio_level: int = 127
+        # The loudest level since the speaker detector last looked.
+        self.loudest: int = 127
         self.closed = False
+        self.paused = False
         self.cache = PacketCache()
         self.source: Source | None = None
         self.request_keyframe: Callable[[], None] = _nothing
@@ -166,6 +169,18 @@ class Track:
         if payload_type != source.payload_type:
             self._drop("rtp_unexpected_payload_type")
             return
+        # parse_header checks only the extension block's length; its
+        # elements are read here, before the packet counts as received.
+        try:
+            extensions = rtp.rewrite_extensions(
+                packet, payload_offset, source.extension_map
+            )
+            level = None
+            if source.audio_level_id is not None:
+                level = rtp.audio_level(packet, source.audio_level_id)
+        except ValueError:
+            self._drop("rtp_extension_malformed")
+            return
         stats = self.stats
         stats.packets_received += 1
         stats.bytes_received += len(packet)
@@ -185,17 +200,14 @@ class Track:
             return
 
         # The audio level feeds the active speaker.
-        if source.audio_level_id is not None:
-            level = rtp.audio_level(packet, source.audio_level_id)
-            if level is not None:
-                self.audio_level = level[1]
+        if level is not None:
+            self.audio_level = level[1]
+            if level[1] < self.loudest:
+                self.loudest = level[1]
 
         # Rewrite once, cache for NACKs, send to every subscriber.
         out_seq = (seq + self._seq_offset) & 0xFFFF
         out_ts = (ts + self._ts_offset) & 0xFFFFFFFF
-        extensions = rtp.rewrite_extensions(
-            packet, payload_offset, source.extension_map
-        )
         out = rtp.rewrite(
             packet,
             self.codec.payload_type,
@@ -259,12 +271,36 @@ class Track:
     def add_output(self, key: object, send: Callable[[bytes], None]) -> None:
         """Start sending to a subscriber; it wants a key frame to begin with."""
         self._subscriptions[key] = send
-        self._outputs = tuple(self._subscriptions.values())
+        self._refresh_outputs()
         if self.kind == "video":
             self.keyframe_wanted()
 
     def remove_output(self, key: object) -> None:
         if self._subscriptions.pop(key, None) is not None:
+            self._refresh_outputs()
+
+    def pause(self) -> None:
+        """Forward nothing (a moderator's mute) until `resume`."""
+        self.paused = True
+        self._refresh_outputs()
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self._refresh_outputs()
+            if self.kind == "video":
+                self.keyframe_wanted()
+
+    def take_loudest(self) -> int:
+        """The loudest audio level since the last call, 127 for silence."""
+        loudest, self.loudest = self.loudest, 127
+        return loudest
+
+    def _refresh_outputs(self) -> None:
+        # A paused track costs nothing per packet: there is nobody to send to.
+        if self.paused or self.closed:
+            self._outputs = ()
+        else:
             self._outputs = tuple(self._subscriptions.values())
 
     @property

@@ -29,6 +29,8 @@ _SRTP_PROFILES = {
     b"SRTP_AEAD_AES_128_GCM": pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM,
     b"SRTP_AES128_CM_SHA1_80": pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80,
 }
+# DTLS datagrams kept when they arrive before the peer's description.
+_EARLY_DTLS = 4
 # Room in the replay window for late retransmissions (RFC 3711 §3.3.2).
 _REPLAY_WINDOW = 1024
 
@@ -64,6 +66,7 @@ class Transport:
         self._protect = self._protect_rtcp = _not_connected
         self._unprotect = self._unprotect_rtcp = _not_connected
         self.srtp_failures = 0
+        self._early_dtls: list[bytes] = []
 
     def configure(
         self,
@@ -89,6 +92,9 @@ class Transport:
         self.state = TransportState.CHECKING
         if self.address is not None and role is DtlsRole.CLIENT:
             self._dtls.start()
+        early, self._early_dtls = self._early_dtls, []
+        for data in early:
+            self._dtls.datagram_received(data)
 
     @property
     def dtls_role(self) -> DtlsRole | None:
@@ -110,6 +116,10 @@ class Transport:
     def dtls_received(self, data: bytes) -> None:
         if self._dtls is not None:
             self._dtls.datagram_received(data)
+        elif len(self._early_dtls) < _EARLY_DTLS:
+            # The peer's handshake can overtake its answer on the WebSocket;
+            # kept, it saves the peer a retransmission timeout of a second.
+            self._early_dtls.append(data)
 
     def srtp_received(self, data: bytes) -> None:
         """An SRTP or SRTCP datagram (RFC 5761 §4 tells them apart)."""
@@ -141,8 +151,9 @@ class Transport:
             self._server.drop("srtp_protect", self)
 
     def send_rtcp(self, packet: bytes) -> None:
+        """Protect and send RTCP; before DTLS is done there is nothing to say."""
         address = self.address
-        if address is None:
+        if address is None or self.state is not TransportState.CONNECTED:
             return
         try:
             self._server.sendto(self._protect_rtcp(packet), address)
