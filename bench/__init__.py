@@ -1,0 +1,1 @@
+"""Benchmarks of the Smeeton server, run by hand or collected by a tool."""
