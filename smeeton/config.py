@@ -32,6 +32,15 @@ class ServerConfig:
     tls_certificate: str = ""
     tls_key: str = ""
 
+    @property
+    def base_url(self) -> str:
+        """Where links to this server start, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_certificate and self.tls_key else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"{scheme}://{host}:{self.port}"
+
 
 @dataclass(frozen=True)
 class MediaConfig:
@@ -46,6 +55,24 @@ class MediaConfig:
 
 
 @dataclass(frozen=True)
+class MeetingsConfig:
+    """How meetings are held."""
+
+    # Whether joining an address that no room has opens a temporary room of
+    # that name, whose first participant moderates it. Off: only rooms that
+    # hosts created can be joined.
+    temporary_rooms: bool = False
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where rooms, host accounts and chat history are kept."""
+
+    # An SQLAlchemy URL; empty means the SQLite file `<data_dir>/smeeton.db`.
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration tree, passed down explicitly."""
 
@@ -53,6 +80,8 @@ class Config:
     log_level: str = "info"
     server: ServerConfig = field(default_factory=ServerConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
 
     @property
     def data_path(self) -> Path:

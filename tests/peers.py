@@ -8,6 +8,7 @@ track it receives and counting the frames.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import json
 import math
@@ -128,32 +129,60 @@ class Participant:
     publish_pc: RTCPeerConnection | None = None
     subscribe_pc: RTCPeerConnection | None = None
     participant_id: str = ""
+    resume_token: str = ""
     received: dict[str, Received] = field(default_factory=dict)
     messages: list[dict] = field(default_factory=list)
     offers: int = 0
     on_offer: Callable[[str], Awaitable[str]] | None = None
+    # More fields of the join message: access_code, moderator_key, resume.
+    join_fields: dict = field(default_factory=dict)
     _reader: asyncio.Task | None = None
     _waiters: list[tuple[str, asyncio.Future]] = field(default_factory=list)
 
     async def join(self) -> dict:
         self.socket = await websockets.connect(self.url, max_size=2**20)
         self._reader = asyncio.create_task(self._read())
-        await self.send({"type": "join", "room": self.room, "name": self.name})
-        welcome = await self.next_message("welcome")
-        self.participant_id = welcome["participant_id"]
-        return welcome
+        welcome = self.next_message("welcome")
+        await self.send(
+            {"type": "join", "room": self.room, "name": self.name, **self.join_fields}
+        )
+        message = await welcome
+        self.participant_id = message["participant_id"]
+        self.resume_token = message.get("resume_token", "")
+        return message
+
+    async def drop_socket(self) -> None:
+        """Cut the WebSocket without leaving, as a broken network would."""
+        assert self.socket is not None and self._reader is not None
+        self.socket.transport.abort()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    async def rejoin(self) -> dict:
+        """A new WebSocket that takes the same participant back."""
+        self.join_fields = {**self.join_fields, "resume": self.resume_token}
+        return await self.join()
 
     async def send(self, message: dict) -> None:
         assert self.socket is not None
         await self.socket.send(json.dumps(message))
 
-    async def next_message(self, kind: str, timeout: float = 10.0) -> dict:
+    def next_message(self, kind: str, timeout: float = 10.0) -> Awaitable[dict]:
+        """The next message of a kind, counted from this call on."""
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waiters.append((kind, future))
-        return await asyncio.wait_for(future, timeout)
+        return asyncio.wait_for(future, timeout)
 
-    async def publish(self, tracks: list[tuple[MediaStreamTrack, str]]) -> None:
-        """Publish tracks under labels in one offer."""
+    async def publish(
+        self,
+        tracks: list[tuple[MediaStreamTrack, str]],
+        answer_filter: Callable[[str], str] | None = None,
+    ) -> None:
+        """Publish tracks under labels in one offer.
+
+        `answer_filter` may rewrite the server's answer before it is applied,
+        for instance to route the media through a relay.
+        """
         if self.publish_pc is None:
             self.publish_pc = RTCPeerConnection(NO_ICE_SERVERS)
         pc = self.publish_pc
@@ -167,8 +196,10 @@ class Participant:
         await self.send(
             {"type": "publish", "sdp": pc.localDescription.sdp, "tracks": labels}
         )
-        message = await answer
-        await pc.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
+        text = (await answer)["sdp"]
+        if answer_filter is not None:
+            text = answer_filter(text)
+        await pc.setRemoteDescription(RTCSessionDescription(text, "answer"))
 
     def frames(self, kind: str | None = None) -> list[int]:
         return [
@@ -181,6 +212,10 @@ class Participant:
         return [r for r in self.received.values() if not r.ended]
 
     async def close(self) -> None:
+        """Leave the room as a client would, then close everything."""
+        if self.socket is not None:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await self.send({"type": "leave"})
         for received in self.received.values():
             if received.task is not None:
                 received.task.cancel()

@@ -20,7 +20,10 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 class RunningServer:
     """`smeeton serve` on loopback, with its output kept for failures."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, temporary_rooms: bool = True):
+        # Media tests join rooms by any name; meeting tests create real rooms.
+        if temporary_rooms:
+            extra = ("--meetings-temporary-rooms", "true", *extra)
         self.http_port = free_port()
         self.media_port = free_port(socket.SOCK_DGRAM)
         self.data_dir = data_dir
@@ -74,6 +77,39 @@ class RunningServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def restart(self) -> RunningServer:
+        """Stop the server and start it again on the same ports and data."""
+        self.stop()
+        return self.start()
+
+    def run_cli(self, *args: str, input: str | None = None) -> str:
+        """`python -m smeeton ARGS` on this server's data and address; its
+        standard output. Raises CalledProcessError when the exit code is not 0."""
+        done = self.cli(*args, input=input)
+        done.check_returncode()
+        return done.stdout
+
+    def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        """`python -m smeeton ARGS` with the flags that point it at this server."""
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "smeeton",
+                *args,
+                "--data-dir",
+                str(self.data_dir),
+                "--server-port",
+                str(self.http_port),
+            ],
+            input=input,
+            # Never a terminal: a prompt would wait for ever.
+            stdin=subprocess.DEVNULL if input is None else None,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
 
     def stop(self) -> None:

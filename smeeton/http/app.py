@@ -9,17 +9,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from smeeton.config import Config
-from smeeton.http import metrics
-from smeeton.rooms.room import Rooms
+from smeeton.http import api, auth, metrics, pages
+from smeeton.rooms.registry import Rooms
 from smeeton.sfu.server import MediaServer
 from smeeton.signalling.session import Session
+from smeeton.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +35,22 @@ class Services:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.media = MediaServer(config.media)
-        self.rooms = Rooms(self.media)
+        self.rooms = Rooms(self.media, temporary_rooms=config.meetings.temporary_rooms)
         self.signalling_errors: Counter[str] = Counter()
+        # Opened in start(): opening runs the migrations, which takes a moment.
+        self.store: Store
 
     async def start(self) -> None:
+        self.store = await Store.open(self.config)
+        self.rooms.store = self.store
         await self.media.start()
 
-    def close(self) -> None:
-        # Phases: participants leave, then the media port closes.
+    async def close(self) -> None:
+        # Phases: participants leave, the media port closes, then the store.
         self.rooms.close()
         self.media.close()
+        if hasattr(self, "store"):
+            await self.store.close()
 
 
 def create_app(config: Config) -> Starlette:
@@ -53,10 +62,7 @@ def create_app(config: Config) -> Starlette:
         try:
             yield
         finally:
-            services.close()
-
-    async def index(request: Request) -> Response:
-        return FileResponse(STATIC / "index.html")
+            await services.close()
 
     async def metrics_page(request: Request) -> Response:
         text = metrics.render(
@@ -73,13 +79,25 @@ def create_app(config: Config) -> Starlette:
 
     app = Starlette(
         routes=[
-            Route("/", index),
+            *pages.routes,
+            *auth.routes,
+            *api.routes,
             Route("/metrics", metrics_page),
             Route("/healthz", health),
             WebSocketRoute("/ws", websocket),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=auth.secret_key(config.data_path),
+                session_cookie=auth.SESSION_COOKIE,
+                max_age=auth.SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=config.server.base_url.startswith("https:"),
+            )
+        ],
     )
     app.state.services = services
     return app

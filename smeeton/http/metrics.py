@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from smeeton.rooms.room import Rooms
+from smeeton.rooms.registry import Rooms
 from smeeton.sfu.server import MediaServer
 
 TRACK_COUNTERS = (

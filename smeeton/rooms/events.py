@@ -22,6 +22,32 @@ class TrackInfo(msgspec.Struct, frozen=True):
 
 
 class ParticipantInfo(msgspec.Struct, frozen=True):
+    """A participant as the others see it."""
+
+    id: str
+    name: str
+    role: str = "attendee"
+    hand_raised: bool = False
+    microphone: bool = False
+    camera: bool = False
+    screen: bool = False
+    away: bool = False
+
+
+class ChatMessage(msgspec.Struct, frozen=True):
+    """A chat message; `to` is empty for a public one."""
+
+    id: str
+    from_id: str
+    from_name: str
+    text: str
+    time: float
+    to: str = ""
+
+
+class Waiting(msgspec.Struct, frozen=True):
+    """Someone waiting in the lobby."""
+
     id: str
     name: str
 
@@ -34,7 +60,21 @@ class Welcome(Event, tag="welcome"):
     protocol: int
     participant_id: str
     room: str
+    room_name: str
+    role: str
+    resume_token: str
+    resumed: bool
+    locked: bool
     participants: list[ParticipantInfo]
+    chat: list[ChatMessage]
+
+
+class LobbyWaiting(Event, tag="lobby_waiting"):
+    room_name: str
+
+
+class Denied(Event, tag="denied"):
+    message: str
 
 
 class PublishAnswer(Event, tag="publish_answer"):
@@ -50,8 +90,46 @@ class ParticipantJoined(Event, tag="participant_joined"):
     participant: ParticipantInfo
 
 
+class ParticipantUpdated(Event, tag="participant_updated"):
+    participant: ParticipantInfo
+
+
 class ParticipantLeft(Event, tag="participant_left"):
     participant_id: str
+
+
+class Chat(Event, tag="chat"):
+    message: ChatMessage
+
+
+class Reaction(Event, tag="reaction"):
+    participant_id: str
+    emoji: str
+
+
+class ActiveSpeaker(Event, tag="active_speaker"):
+    participant_id: str
+
+
+class Muted(Event, tag="muted"):
+    kind: str
+    by: str
+
+
+class Lobby(Event, tag="lobby"):
+    waiting: list[Waiting]
+
+
+class RoomState(Event, tag="room_state"):
+    locked: bool
+
+
+class Removed(Event, tag="removed"):
+    message: str
+
+
+class MeetingEnded(Event, tag="meeting_ended"):
+    message: str
 
 
 class Error(Event, tag="error"):

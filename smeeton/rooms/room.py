@@ -1,100 +1,224 @@
-"""A room and its participants: who publishes what, and who receives it.
+"""A live meeting: who is in it, who waits, and who receives which track.
 
 Every participant receives every track the others publish. When the set of
 tracks changes, each affected subscriber gets a new offer as soon as it has
-answered the previous one.
+answered the previous one. A participant whose session drops is kept as
+away for `AWAY_GRACE` seconds, its connections untouched, so that it can
+come back with its resume token.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
-import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from smeeton.rooms import events
+from smeeton.rooms.chat import Chat
+from smeeton.rooms.errors import UserError
+from smeeton.rooms.lobby import Lobby
+from smeeton.rooms.participant import Participant, Role, SessionLink
+from smeeton.rooms.speaker import SpeakerDetector
 from smeeton.sfu.publisher import Publisher
 from smeeton.sfu.server import MediaServer
 from smeeton.sfu.subscriber import Subscriber
-from smeeton.sfu.track import Track
 
 logger = logging.getLogger(__name__)
 
+AWAY_GRACE = 20.0
 
-class Participant:
-    """One person in a room, with a publishing and a receiving connection."""
 
-    def __init__(self, name: str, deliver: Callable[[events.Event], None]) -> None:
-        self.id = "p" + secrets.token_hex(6)
-        self.name = name
-        self.deliver = deliver
-        self.room: Room | None = None
-        self.publisher: Publisher | None = None
-        self.subscriber: Subscriber | None = None
+@dataclass(frozen=True)
+class RoomSettings:
+    """What the meeting needs of the stored room."""
 
-    @property
-    def info(self) -> events.ParticipantInfo:
-        return events.ParticipantInfo(self.id, self.name)
+    slug: str
+    name: str
+    access_code: str | None = None
+    lobby: bool = False
+    owner_id: int | None = None
+    moderator_key: str = ""
+    # The stored room's id, None for a temporary room.
+    store_id: int | None = None
 
-    @property
-    def tracks(self) -> list[Track]:
-        return [] if self.publisher is None else list(self.publisher.tracks.values())
+    @classmethod
+    def of(cls, record: object) -> RoomSettings:
+        """From a stored room record."""
+        return cls(
+            slug=record.slug,  # type: ignore[attr-defined]
+            name=record.name,  # type: ignore[attr-defined]
+            access_code=record.access_code or None,  # type: ignore[attr-defined]
+            lobby=bool(record.lobby),  # type: ignore[attr-defined]
+            owner_id=record.owner_id,  # type: ignore[attr-defined]
+            moderator_key=record.moderator_key,  # type: ignore[attr-defined]
+            store_id=record.id,  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Who knocks: a name, credentials and where from."""
+
+    name: str
+    access_code: str | None = None
+    moderator_key: str | None = None
+    user_id: int | None = None
+    device: str = ""
 
 
 class Room:
-    """The participants meeting under one name."""
+    """The participants meeting in one room."""
 
-    def __init__(self, name: str, media: MediaServer) -> None:
-        self.name = name
+    def __init__(self, settings: RoomSettings, media: MediaServer, chat: Chat) -> None:
+        self.settings = settings
         self.media = media
+        self.chat = chat
         self.participants: dict[str, Participant] = {}
-        self.on_empty: Callable[[Room], None] = lambda room: None
+        self.lobby = Lobby(self)
+        self.locked = False
+        self.closed = False
+        self.on_closed: Callable[[Room], None] = lambda room: None
+        # Devices and resume tokens of removed participants.
+        self._kept_out: set[str] = set()
+        self._away_timers: dict[str, asyncio.TimerHandle] = {}
+        self.speaker = SpeakerDetector(self)
+
+    @property
+    def slug(self) -> str:
+        return self.settings.slug
+
+    # Coming in.
+
+    def knock(self, entry: Entry, session: SessionLink) -> Participant:
+        """Let someone in, into the lobby, or refuse them with a UserError."""
+        role = self._role_of(entry)
+        if entry.device and entry.device in self._kept_out:
+            raise UserError("You were removed from this meeting.", "removed")
+        if role is Role.ATTENDEE:
+            self._check_access_code(entry.access_code)
+            if self.locked:
+                raise UserError("This meeting is locked.", "room_locked")
+        participant = Participant(entry.name, role, session, entry.device)
+        if role is Role.ATTENDEE and self.settings.lobby:
+            self.lobby.add(participant)
+        else:
+            self.join(participant)
+        return participant
 
     def join(self, participant: Participant) -> None:
         """Let a participant in, tell everyone, and start its subscription."""
-        participant.room = self
-        others = [p.info for p in self.participants.values()]
         self.participants[participant.id] = participant
-        participant.subscriber = Subscriber(
-            self.media, f"{self.name}/{participant.id}", participant.id
-        )
-        participant.subscriber.on_closed = lambda: self.leave(participant)
-        participant.deliver(
-            events.Welcome(events.PROTOCOL_VERSION, participant.id, self.name, others)
-        )
-        self._broadcast(events.ParticipantJoined(participant.info), participant)
+        participant.subscriber = self._subscriber_for(participant)
+        self._welcome(participant, resumed=False)
+        self.broadcast(events.ParticipantJoined(participant.info), participant)
+        if participant.is_moderator:
+            self.lobby.tell(participant)
         logger.info(
-            "Participant %s (%s) joined room %s.",
+            "Participant %s (%s) joined room %s as %s.",
             participant.id,
             participant.name,
-            self.name,
+            self.slug,
+            participant.role.value,
         )
+        self.speaker.start()
         self._update_subscriber(participant)
+
+    def resume(self, token: str, session: SessionLink) -> Participant | None:
+        """Take a participant back on a new session, if the token is known."""
+        found = None
+        for participant in self.participants.values():
+            if hmac.compare_digest(participant.resume_token, token):
+                found = participant
+        if found is None:
+            return None
+        timer = self._away_timers.pop(found.id, None)
+        if timer is not None:
+            timer.cancel()
+        previous, found.session = found.session, session
+        if previous is not None:
+            previous.end()
+        self._welcome(found, resumed=True)
+        self.broadcast(events.ParticipantUpdated(found.info), found)
+        if found.is_moderator:
+            self.lobby.tell(found)
+        logger.info("Participant %s is back in room %s.", found.id, self.slug)
+        # An offer sent while away may never have arrived: offer again.
+        if found.subscriber is not None:
+            found.subscriber.cancel_offer()
+        self._update_subscriber(found)
+        return found
+
+    # Going out.
+
+    def disconnected(self, participant: Participant, session: SessionLink) -> None:
+        """A participant's session dropped: keep it as away for a while."""
+        if self.lobby.remove(participant):
+            return
+        if participant.session is not session or participant.id not in (
+            self.participants
+        ):
+            return
+        participant.session = None
+        self.broadcast(events.ParticipantUpdated(participant.info), participant)
+        logger.info("Participant %s is away from room %s.", participant.id, self.slug)
+        loop = asyncio.get_running_loop()
+        self._away_timers[participant.id] = loop.call_later(
+            AWAY_GRACE, self._away_expired, participant
+        )
 
     def leave(self, participant: Participant) -> None:
         """Remove a participant and its tracks; safe to call twice."""
+        self.lobby.remove(participant)
         if self.participants.pop(participant.id, None) is None:
             return
-        if participant.publisher is not None:
-            participant.publisher.close()
-        if participant.subscriber is not None:
-            participant.subscriber.close()
-        participant.room = None
-        self._broadcast(events.ParticipantLeft(participant.id), participant)
-        logger.info("Participant %s left room %s.", participant.id, self.name)
+        timer = self._away_timers.pop(participant.id, None)
+        if timer is not None:
+            timer.cancel()
+        self._close_media(participant)
+        self.broadcast(events.ParticipantLeft(participant.id), participant)
+        logger.info("Participant %s left room %s.", participant.id, self.slug)
         self._update_subscribers()
-        if not self.participants:
-            self.on_empty(self)
+        if not self.participants and not self.lobby.waiting:
+            self.close()
+
+    def keep_out(self, participant: Participant) -> None:
+        """Remember a removed participant so that it cannot come back."""
+        self._kept_out.add(participant.resume_token)
+        if participant.device:
+            self._kept_out.add(participant.device)
+
+    def close(self) -> None:
+        """End the meeting: everyone's session closes; safe to call twice."""
+        if self.closed:
+            return
+        self.closed = True
+        self.speaker.stop()
+        for timer in self._away_timers.values():
+            timer.cancel()
+        self._away_timers.clear()
+        for participant in [*self.participants.values(), *self.lobby.waiting]:
+            self._close_media(participant)
+            participant.end_session()
+        self.participants.clear()
+        self.lobby.clear()
+        self.on_closed(self)
+
+    # Media.
 
     def publish(
         self, participant: Participant, sdp: str, labels: dict[str, str]
     ) -> None:
         """Answer a participant's publish offer; others get its new tracks."""
         if participant.publisher is None:
-            participant.publisher = Publisher(
-                self.media, f"{self.name}/{participant.id}"
-            )
-            participant.publisher.on_closed = lambda: self.leave(participant)
+            publisher = Publisher(self.media, f"{self.slug}/{participant.id}")
+            publisher.on_closed = lambda: self._publisher_failed(participant)
+            participant.publisher = publisher
         result = participant.publisher.handle_offer(sdp, labels)
+        for track in result.added:
+            if track.label in participant.muted:
+                track.pause()
         participant.deliver(events.PublishAnswer(result.answer))
         if result.added or result.removed:
             self._update_subscribers()
@@ -106,8 +230,135 @@ class Room:
         subscriber.handle_answer(sdp)
         self._update_subscriber(participant)
 
-    def close(self) -> None:
-        for participant in list(self.participants.values()):
+    def reset_media(self, participant: Participant) -> None:
+        """Drop both connections; the participant publishes and answers anew."""
+        had_tracks = bool(participant.tracks)
+        self._close_media(participant)
+        participant.subscriber = self._subscriber_for(participant)
+        if had_tracks:
+            self._update_subscribers()
+        else:
+            self._update_subscriber(participant)
+
+    def set_paused(self, participant: Participant, label: str, paused: bool) -> None:
+        """Stop or restart forwarding a participant's tracks of one label."""
+        for track in participant.tracks:
+            if track.label == label:
+                if paused:
+                    track.pause()
+                else:
+                    track.resume()
+
+    # Telling people.
+
+    def broadcast(self, event: events.Event, sender: Participant | None = None) -> None:
+        """Send an event to everyone in the meeting but the sender."""
+        for participant in self.participants.values():
+            if participant is not sender:
+                participant.deliver(event)
+
+    def updated(self, participant: Participant) -> None:
+        """Tell everyone, the participant included, that it changed."""
+        event = events.ParticipantUpdated(participant.info)
+        for other in self.participants.values():
+            other.deliver(event)
+
+    def moderators(self) -> list[Participant]:
+        return [p for p in self.participants.values() if p.is_moderator]
+
+    # Steps.
+
+    def _role_of(self, entry: Entry) -> Role:
+        key = self.settings.moderator_key
+        if (
+            entry.moderator_key
+            and key
+            and hmac.compare_digest(entry.moderator_key.encode(), key.encode())
+        ):
+            return Role.MODERATOR
+        owner = self.settings.owner_id
+        if owner is not None and entry.user_id == owner:
+            return Role.MODERATOR
+        # A temporary room has nobody to appoint a moderator: the first is one.
+        if self.settings.store_id is None and not self.participants:
+            return Role.MODERATOR
+        return Role.ATTENDEE
+
+    def _check_access_code(self, given: str | None) -> None:
+        wanted = self.settings.access_code
+        if not wanted:
+            return
+        if not given:
+            raise UserError(
+                "This meeting needs an access code.", "access_code_required"
+            )
+        if not hmac.compare_digest(given.strip().encode(), wanted.encode()):
+            raise UserError("That access code is not right.", "wrong_access_code")
+
+    def _welcome(self, participant: Participant, resumed: bool) -> None:
+        participant.deliver(
+            events.Welcome(
+                protocol=events.PROTOCOL_VERSION,
+                participant_id=participant.id,
+                room=self.slug,
+                room_name=self.settings.name,
+                role=participant.role.value,
+                resume_token=participant.resume_token,
+                resumed=resumed,
+                locked=self.locked,
+                participants=[
+                    p.info for p in self.participants.values() if p is not participant
+                ],
+                chat=self.chat.history,
+            )
+        )
+
+    def _subscriber_for(self, participant: Participant) -> Subscriber:
+        subscriber = Subscriber(
+            self.media, f"{self.slug}/{participant.id}", participant.id
+        )
+        subscriber.on_closed = lambda: self._subscriber_failed(participant)
+        return subscriber
+
+    def _close_media(self, participant: Participant) -> None:
+        if participant.publisher is not None:
+            participant.publisher.close()
+            participant.publisher = None
+        if participant.subscriber is not None:
+            participant.subscriber.close()
+            participant.subscriber = None
+
+    def _publisher_failed(self, participant: Participant) -> None:
+        # The client notices too and publishes again after `reset_media`.
+        publisher, participant.publisher = participant.publisher, None
+        if publisher is not None:
+            logger.info(
+                "The publishing connection of %s in room %s failed.",
+                participant.id,
+                self.slug,
+            )
+            publisher.close()
+            self._update_subscribers()
+
+    def _subscriber_failed(self, participant: Participant) -> None:
+        # Nothing is sent on a failed connection; `reset_media` makes anew.
+        subscriber, participant.subscriber = participant.subscriber, None
+        if subscriber is not None:
+            logger.info(
+                "The receiving connection of %s in room %s failed.",
+                participant.id,
+                self.slug,
+            )
+            subscriber.close()
+
+    def _away_expired(self, participant: Participant) -> None:
+        self._away_timers.pop(participant.id, None)
+        if participant.away:
+            logger.info(
+                "Participant %s did not come back to room %s.",
+                participant.id,
+                self.slug,
+            )
             self.leave(participant)
 
     def _update_subscribers(self) -> None:
@@ -125,6 +376,8 @@ class Room:
             for track in other.tracks
         ]
         subscriber.set_tracks(tracks)
+        if participant.away:
+            return
         offer = subscriber.create_offer()
         if offer is None:
             return
@@ -140,34 +393,3 @@ class Room:
             for mid, track in subscriber.offered_tracks()
         ]
         participant.deliver(events.Offer(offer, infos))
-
-    def _broadcast(self, event: events.Event, sender: Participant) -> None:
-        for participant in self.participants.values():
-            if participant is not sender:
-                participant.deliver(event)
-
-
-class Rooms:
-    """Every open room on this server, by name."""
-
-    def __init__(self, media: MediaServer) -> None:
-        self.media = media
-        self.rooms: dict[str, Room] = {}
-
-    def get(self, name: str) -> Room:
-        room = self.rooms.get(name)
-        if room is None:
-            room = Room(name, self.media)
-            room.on_empty = self._closed
-            self.rooms[name] = room
-            logger.info("Room %s opened.", name)
-        return room
-
-    def _closed(self, room: Room) -> None:
-        if self.rooms.get(room.name) is room:
-            del self.rooms[room.name]
-            logger.info("Room %s closed.", room.name)
-
-    def close(self) -> None:
-        for room in list(self.rooms.values()):
-            room.close()

@@ -1,27 +1,17 @@
-"""Errors by audience, turned into wire messages in one place (the session)."""
+"""Errors by audience, turned into wire messages in one place (the session).
+
+The meeting domain's refusals (`UserError`, `PermissionDenied`) come from the
+rooms plane; a protocol error is the signalling plane's own.
+"""
 
 from __future__ import annotations
 
+from smeeton.rooms.errors import MeetingError, PermissionDenied, UserError
 
-class SignallingError(Exception):
-    """Base: `code` goes on the wire, the message is for a person to read."""
-
-    code = "internal_error"
+__all__ = ["MeetingError", "PermissionDenied", "ProtocolError", "UserError"]
 
 
-class UserError(SignallingError):
-    """Something the person can fix: shown to them, the session goes on."""
-
-    code = "bad_request"
-
-
-class ProtocolError(SignallingError):
+class ProtocolError(MeetingError):
     """The client broke the protocol: told why, and the session is closed."""
 
     code = "protocol_error"
-
-
-class PermissionDenied(SignallingError):
-    """Not allowed for this participant: refused, nothing changes."""
-
-    code = "permission_denied"

@@ -8,6 +8,7 @@ import msgspec
 # is not a meeting client.
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_NAME_LENGTH = 64
+MAX_SLUG_LENGTH = 128
 
 
 class Message(msgspec.Struct, tag_field="type", forbid_unknown_fields=True):
@@ -18,6 +19,9 @@ class Join(Message, tag="join"):
     room: str
     name: str
     protocol: int = 1
+    access_code: str | None = None
+    moderator_key: str | None = None
+    resume: str | None = None
 
 
 class Publish(Message, tag="publish"):
@@ -30,11 +34,89 @@ class Answer(Message, tag="answer"):
     sdp: str
 
 
+class ResetMedia(Message, tag="reset_media"):
+    pass
+
+
+class MediaState(Message, tag="media_state"):
+    microphone: bool
+    camera: bool
+    screen: bool = False
+
+
+class Chat(Message, tag="chat"):
+    text: str
+    to: str | None = None
+
+
+class RaiseHand(Message, tag="raise_hand"):
+    raised: bool
+
+
+class Reaction(Message, tag="reaction"):
+    emoji: str
+
+
 class Leave(Message, tag="leave"):
     pass
 
 
-ClientMessage = Join | Publish | Answer | Leave
+class Mute(Message, tag="mute"):
+    participant_id: str | None = None
+
+
+class StopCamera(Message, tag="stop_camera"):
+    participant_id: str
+
+
+class LowerHand(Message, tag="lower_hand"):
+    participant_id: str
+
+
+class Remove(Message, tag="remove"):
+    participant_id: str
+
+
+class Promote(Message, tag="promote"):
+    participant_id: str
+
+
+class Lock(Message, tag="lock"):
+    locked: bool
+
+
+class Admit(Message, tag="admit"):
+    participant_id: str
+
+
+class Deny(Message, tag="deny"):
+    participant_id: str
+
+
+class EndMeeting(Message, tag="end_meeting"):
+    pass
+
+
+ClientMessage = (
+    Join
+    | Publish
+    | Answer
+    | ResetMedia
+    | MediaState
+    | Chat
+    | RaiseHand
+    | Reaction
+    | Leave
+    | Mute
+    | StopCamera
+    | LowerHand
+    | Remove
+    | Promote
+    | Lock
+    | Admit
+    | Deny
+    | EndMeeting
+)
 
 _decoder = msgspec.json.Decoder(ClientMessage)
 

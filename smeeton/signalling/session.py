@@ -1,8 +1,8 @@
 """One participant session: a WebSocket, its messages in, the room's events out.
 
 Incoming messages are decoded against docs/protocol.md and dispatched to one
-`handle_<message>` function each. Every error is turned into a wire message
-here and nowhere else.
+`handle_<message>` function each (see `handlers`). Every error is turned into
+a wire message here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,24 +11,22 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
 
 import msgspec
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from smeeton.rooms import events
-from smeeton.rooms.room import Participant, Rooms
+from smeeton.rooms.participant import Participant
+from smeeton.rooms.registry import Rooms
+from smeeton.rooms.room import Room
 from smeeton.sfu.negotiation import NegotiationError
 from smeeton.signalling import messages
-from smeeton.signalling.errors import (
-    PermissionDenied,
-    ProtocolError,
-    UserError,
-)
+from smeeton.signalling.errors import MeetingError, ProtocolError
 
 logger = logging.getLogger(__name__)
 
 # WebSocket close codes (RFC 6455 §7.4.1 and the 4000 private range).
+CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_PROTOCOL = 4001
@@ -36,6 +34,13 @@ CLOSE_PROTOCOL = 4001
 MAX_BAD_MESSAGES = 20
 _OUTBOX_LIMIT = 256
 _encoder = msgspec.json.Encoder()
+
+
+class _Close(msgspec.Struct, frozen=True):
+    """Queued after the last event: close the WebSocket with this code."""
+
+    code: int
+    reason: str
 
 
 class Session:
@@ -48,7 +53,12 @@ class Session:
         self.rooms = rooms
         self.errors = errors
         self.participant: Participant | None = None
-        self._outbox: asyncio.Queue[events.Event | None] = asyncio.Queue()
+        self.room: Room | None = None
+        http_session = websocket.scope.get("session") or {}
+        # Set by the HTTP plane: who is signed in, and which browser this is.
+        self.user_id: int | None = http_session.get("user_id")
+        self.device: str = str(http_session.get("device", ""))
+        self._outbox: asyncio.Queue[events.Event | _Close] = asyncio.Queue()
         self._bad_messages = 0
         self._closing = False
 
@@ -59,12 +69,14 @@ class Session:
         try:
             await self._read()
         finally:
-            self._leave()
-            self._outbox.put_nowait(None)
+            self._disconnected()
+            self._queue_close(CLOSE_NORMAL, "")
             try:
                 await asyncio.wait_for(writer, 2.0)
             except (TimeoutError, asyncio.CancelledError):
                 writer.cancel()
+
+    # What the room sees of the session (rooms.participant.SessionLink).
 
     def deliver(self, event: events.Event) -> None:
         """Queue an event for the client; a client that never reads is dropped."""
@@ -72,10 +84,35 @@ class Session:
             return
         if self._outbox.qsize() > _OUTBOX_LIMIT:
             logger.warning("Session of %s is not reading; closing it.", self._who)
-            self._closing = True
-            self._outbox.put_nowait(None)
+            self._queue_close(CLOSE_POLICY, "not reading")
             return
         self._outbox.put_nowait(event)
+
+    def end(self) -> None:
+        """Send what is queued, then close; the room is done with us."""
+        self.participant = None
+        self.room = None
+        self._queue_close(CLOSE_NORMAL, "")
+
+    # For handlers.
+
+    def joined(self) -> tuple[Room, Participant]:
+        """The room and participant, or a protocol error before joining."""
+        if self.participant is None or self.room is None:
+            raise ProtocolError("join a room first")
+        return self.room, self.participant
+
+    def bind(self, room: Room, participant: Participant) -> None:
+        self.room, self.participant = room, participant
+
+    def leave(self) -> None:
+        """The participant leaves for good; the session closes."""
+        room, participant = self.room, self.participant
+        self.end()
+        if room is not None and participant is not None:
+            room.leave(participant)
+
+    # Reading.
 
     @property
     def _who(self) -> str:
@@ -94,35 +131,36 @@ class Session:
                 data = message.get("bytes") or b""
             if len(data) > messages.MAX_MESSAGE_BYTES:
                 self._count("message_too_big")
-                await self._close(CLOSE_TOO_BIG, "message too big")
+                self._queue_close(CLOSE_TOO_BIG, "message too big")
                 return
             await self._dispatch(data)
 
     async def _dispatch(self, data: str | bytes) -> None:
+        from smeeton.signalling.handlers import HANDLERS
+
         try:
             message = messages.decode(data)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            self._count("message_invalid")
+            self._count("bad_message")
             self._bad(events.Error("bad_message", f"Invalid message: {exc}"))
-            if self._bad_messages > MAX_BAD_MESSAGES:
-                await self._close(CLOSE_POLICY, "too many invalid messages")
             return
-        handler = HANDLERS[type(message)]
         try:
-            handler(self, message)
+            await HANDLERS[type(message)](self, message)
         except ProtocolError as exc:
-            self._count("protocol_error")
+            self._count(exc.code)
             self.deliver(events.Error(exc.code, str(exc)))
-            await self._close(CLOSE_PROTOCOL, str(exc))
+            self._queue_close(CLOSE_PROTOCOL, str(exc))
         except NegotiationError as exc:
-            self._count("sdp_invalid")
+            self._count("bad_sdp")
             self._bad(events.Error("bad_sdp", str(exc)))
-        except (UserError, PermissionDenied) as exc:
+        except MeetingError as exc:
             self._count(exc.code)
             self.deliver(events.Error(exc.code, str(exc)))
         except Exception:
             self._count("internal_error")
-            logger.exception("Handling %s from %s failed.", type(message), self._who)
+            logger.exception(
+                "Handling %s from %s failed.", type(message).__name__, self._who
+            )
             self.deliver(events.Error("internal_error", "Internal server error."))
 
     def _bad(self, error: events.Error) -> None:
@@ -132,82 +170,33 @@ class Session:
                 "Session %s sent a bad message: %s", self._who, error.message
             )
         self.deliver(error)
+        if self._bad_messages > MAX_BAD_MESSAGES:
+            self._queue_close(CLOSE_POLICY, "too many invalid messages")
 
     def _count(self, reason: str) -> None:
         self.errors[reason] += 1
 
-    async def _close(self, code: int, reason: str) -> None:
-        self._closing = True
-        self._outbox.put_nowait(None)
-        await asyncio.sleep(0)
-        with contextlib.suppress(RuntimeError):
-            await self.websocket.close(code, reason[:120])
+    # Writing and closing.
+
+    def _queue_close(self, code: int, reason: str) -> None:
+        if not self._closing:
+            self._closing = True
+            self._outbox.put_nowait(_Close(code, reason[:120]))
 
     async def _write(self) -> None:
         while True:
-            event = await self._outbox.get()
-            if event is None:
+            item = await self._outbox.get()
+            if isinstance(item, _Close):
+                with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
+                    await self.websocket.close(item.code, item.reason)
                 return
             try:
-                await self.websocket.send_text(_encoder.encode(event).decode())
+                await self.websocket.send_text(_encoder.encode(item).decode())
             except (WebSocketDisconnect, RuntimeError, OSError):
                 return
 
-    def _leave(self) -> None:
-        participant, self.participant = self.participant, None
-        if participant is not None and participant.room is not None:
-            participant.room.leave(participant)
-
-    def _joined(self) -> Participant:
-        if self.participant is None or self.participant.room is None:
-            raise ProtocolError("join a room first")
-        return self.participant
-
-
-def handle_join(session: Session, message: messages.Join) -> None:
-    if session.participant is not None:
-        raise ProtocolError("this session has already joined")
-    if message.protocol != events.PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"protocol {message.protocol} is not spoken here; "
-            f"this server speaks {events.PROTOCOL_VERSION}"
-        )
-    name = message.name.strip()
-    if not name or len(name) > messages.MAX_NAME_LENGTH:
-        raise UserError("a name of 1 to 64 characters is needed")
-    room_name = message.room.strip()
-    if not room_name or len(room_name) > 128:
-        raise UserError("a room name of 1 to 128 characters is needed")
-    session.participant = Participant(name, session.deliver)
-    session.rooms.get(room_name).join(session.participant)
-
-
-def handle_publish(session: Session, message: messages.Publish) -> None:
-    participant = session._joined()
-    assert participant.room is not None
-    labels = {
-        mid: label
-        for mid, label in message.tracks.items()
-        if label in ("microphone", "camera", "screen")
-    }
-    participant.room.publish(participant, message.sdp, labels)
-
-
-def handle_answer(session: Session, message: messages.Answer) -> None:
-    participant = session._joined()
-    assert participant.room is not None
-    participant.room.answer(participant, message.sdp)
-
-
-def handle_leave(session: Session, message: messages.Leave) -> None:
-    session._leave()
-    session._closing = True
-    session._outbox.put_nowait(None)
-
-
-HANDLERS: dict[type, Callable[[Session, messages.Message], None]] = {
-    messages.Join: handle_join,  # type: ignore[dict-item]
-    messages.Publish: handle_publish,  # type: ignore[dict-item]
-    messages.Answer: handle_answer,  # type: ignore[dict-item]
-    messages.Leave: handle_leave,  # type: ignore[dict-item]
-}
+    def _disconnected(self) -> None:
+        room, participant = self.room, self.participant
+        self.room = self.participant = None
+        if room is not None and participant is not None:
+            room.disconnected(participant, self)

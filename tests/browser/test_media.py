@@ -43,8 +43,8 @@ def videos(state, label=None):
 
 
 async def test_two_pages_see_and_hear_each_other_and_a_screen_share(server, new_page):
-    alice = await new_page(server.url + "/")
-    bob = await new_page(server.url + "/")
+    alice = await new_page(server.url + "/test")
+    bob = await new_page(server.url + "/test")
     await alice.evaluate("smeeton.join('browser-room', 'Alice')")
     await bob.evaluate("smeeton.join('browser-room', 'Bob')")
 
