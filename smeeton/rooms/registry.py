@@ -9,6 +9,7 @@ from typing import Protocol
 
 from smeeton.rooms.chat import Chat, ChatStore
 from smeeton.rooms.errors import UserError
+from smeeton.rooms.observers import Observers
 from smeeton.rooms.room import Room, RoomSettings
 from smeeton.sfu.server import MediaServer
 
@@ -38,6 +39,8 @@ class Rooms:
         # Whether an unknown slug opens a temporary room, as on a test bench.
         self.temporary_rooms = temporary_rooms
         self.rooms: dict[str, Room] = {}
+        # Told of what happens in every room (recorder, webhooks).
+        self.observers = Observers()
         self._opening: dict[str, asyncio.Future[Room]] = {}
 
     async def open(self, slug: str) -> Room:
@@ -71,10 +74,11 @@ class Rooms:
             raise UserError(
                 "There is no meeting room at this address.", "room_not_found"
             )
-        room = Room(settings, self.media, chat)
+        room = Room(settings, self.media, chat, self.observers)
         room.on_closed = self._closed
         self.rooms[slug] = room
         logger.info("Room %s (%s) opened.", slug, settings.name)
+        self.observers.tell("room_opened", room)
         return room
 
     def _closed(self, room: Room) -> None:

@@ -19,6 +19,7 @@ from smeeton.rooms import events
 from smeeton.rooms.chat import Chat
 from smeeton.rooms.errors import UserError
 from smeeton.rooms.lobby import Lobby
+from smeeton.rooms.observers import Observers
 from smeeton.rooms.participant import Participant, Role, SessionLink
 from smeeton.rooms.speaker import SpeakerDetector
 from smeeton.sfu.publisher import Publisher
@@ -71,8 +72,15 @@ class Entry:
 class Room:
     """The participants meeting in one room."""
 
-    def __init__(self, settings: RoomSettings, media: MediaServer, chat: Chat) -> None:
+    def __init__(
+        self,
+        settings: RoomSettings,
+        media: MediaServer,
+        chat: Chat,
+        observers: Observers | None = None,
+    ) -> None:
         self.settings = settings
+        self.observers = observers if observers is not None else Observers()
         self.media = media
         self.chat = chat
         self.participants: dict[str, Participant] = {}
@@ -124,6 +132,7 @@ class Room:
         )
         self.speaker.start()
         self._update_subscriber(participant)
+        self.observers.tell("participant_joined", self, participant)
 
     def resume(self, token: str, session: SessionLink) -> Participant | None:
         """Take a participant back on a new session, if the token is known."""
@@ -176,10 +185,14 @@ class Room:
         timer = self._away_timers.pop(participant.id, None)
         if timer is not None:
             timer.cancel()
+        had_tracks = bool(participant.tracks)
         self._close_media(participant)
         self.broadcast(events.ParticipantLeft(participant.id), participant)
         logger.info("Participant %s left room %s.", participant.id, self.slug)
         self._update_subscribers()
+        self.observers.tell("participant_left", self, participant)
+        if had_tracks:
+            self.observers.tell("tracks_changed", self)
         if not self.participants and not self.lobby.waiting:
             self.close()
 
@@ -203,6 +216,7 @@ class Room:
             participant.end_session()
         self.participants.clear()
         self.lobby.clear()
+        self.observers.tell("room_closed", self)
         self.on_closed(self)
 
     # Media.
@@ -222,6 +236,7 @@ class Room:
         participant.deliver(events.PublishAnswer(result.answer))
         if result.added or result.removed:
             self._update_subscribers()
+            self.observers.tell("tracks_changed", self)
 
     def answer(self, participant: Participant, sdp: str) -> None:
         """Apply a subscriber's answer, then offer again if more has changed."""
@@ -237,6 +252,7 @@ class Room:
         participant.subscriber = self._subscriber_for(participant)
         if had_tracks:
             self._update_subscribers()
+            self.observers.tell("tracks_changed", self)
         else:
             self._update_subscriber(participant)
 
@@ -339,6 +355,7 @@ class Room:
             )
             publisher.close()
             self._update_subscribers()
+            self.observers.tell("tracks_changed", self)
 
     def _subscriber_failed(self, participant: Participant) -> None:
         # Nothing is sent on a failed connection; `reset_media` makes anew.
