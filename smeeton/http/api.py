@@ -115,7 +115,23 @@ async def delete_room(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@endpoint
+async def invite(request: Request) -> Response:
+    """What the invite link's page shows before joining: no secrets."""
+    services = request.app.state.services
+    slug = request.path_params["slug"]
+    room = await services.store.room_by_slug(slug)
+    if room is None:
+        if not services.config.meetings.temporary_rooms:
+            raise ApiError(404, "not_found", "no room has that slug")
+        return JSONResponse({"name": slug, "access_code": False, "lobby": False})
+    return JSONResponse(
+        {"name": room.name, "access_code": bool(room.access_code), "lobby": room.lobby}
+    )
+
+
 routes = [
+    Route("/api/v1/invites/{slug}", invite, methods=["GET"]),
     Route("/api/v1/rooms", list_rooms, methods=["GET"]),
     Route("/api/v1/rooms", create_room, methods=["POST"]),
     Route("/api/v1/rooms/{slug}", get_room, methods=["GET"]),

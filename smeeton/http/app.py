@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from smeeton.config import Config
 from smeeton.http import api, auth, metrics, pages
+from smeeton.http.throttle import SignInThrottle
 from smeeton.rooms.registry import Rooms
 from smeeton.sfu.server import MediaServer
 from smeeton.signalling.session import Session
@@ -37,6 +38,7 @@ class Services:
         self.media = MediaServer(config.media)
         self.rooms = Rooms(self.media, temporary_rooms=config.meetings.temporary_rooms)
         self.signalling_errors: Counter[str] = Counter()
+        self.sign_in_throttle = SignInThrottle()
         # Opened in start(): opening runs the migrations, which takes a moment.
         self.store: Store
 

@@ -74,8 +74,6 @@ def user_json(user: User | None) -> dict[str, object]:
     return {"signed_in": True, "user": {"id": user.id, "name": user.name}}
 
 
-# LIMITATION: failed sign-ins are not rate limited; argon2's cost slows
-# guessing, but nothing locks an account or an address out.
 @endpoint
 async def sign_in(request: Request) -> Response:
     body = await read_object(request)
@@ -85,12 +83,26 @@ async def sign_in(request: Request) -> Response:
         raise bad_request("name must be non-empty text")
     if not isinstance(password, str) or not password:
         raise bad_request("password must be non-empty text")
-    store = request.app.state.services.store
-    user = await store.authenticate(name.strip(), password)
+    services = request.app.state.services
+    client = request.client.host if request.client else ""
+    keys = (f"name:{name.strip().lower()}", f"addr:{client}")
+    wait = services.sign_in_throttle.retry_after(*keys)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed sign-ins; try again in {int(wait // 60) + 1} minutes",
+        )
+    user = await services.store.authenticate(name.strip(), password)
     if user is None:
+        services.sign_in_throttle.failed(*keys)
         raise ApiError(401, "bad_credentials", "wrong name or password")
+    services.sign_in_throttle.succeeded(*keys)
+    device = request.session.get("device")
     request.session.clear()
     request.session["user_id"] = user.id
+    if device:
+        request.session["device"] = device
     return JSONResponse(user_json(user))
 
 

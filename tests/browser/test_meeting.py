@@ -113,6 +113,12 @@ async def test_three_people_meet_chat_raise_a_hand_and_are_muted(server, new_pag
     await sees_video_of(bob, {alice_id, carol_id})
     await sees_video_of(carol, {alice_id, bob_id})
 
+    # The fake microphones beep: the server hears their audio levels and
+    # names an active speaker, whose tile is outlined for the others.
+    speaking = alice.locator("#tiles .tile.speaking:not(.self)")
+    await expect(speaking).to_have_count(1, timeout=15000)
+    assert await speaking.get_attribute("data-participant-id") in (bob_id, carol_id)
+
     # A chat message from Bob reaches Alice and Carol.
     await open_panel(bob, "Chat")
     await bob.get_by_label("Message").fill("Hello from Bob")

@@ -237,3 +237,20 @@ async def read_chat(server, slug: str):
         return await store.chat_history(room.id)
     finally:
         await store.close()
+
+
+def test_repeated_wrong_passwords_lock_the_account_out_for_a_while(server):
+    server.run_cli("users", "create", "dewi", "--password", "right-one")
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        codes = [
+            client.post(
+                "/api/v1/session", json={"name": "dewi", "password": f"guess{i}"}
+            ).status_code
+            for i in range(6)
+        ]
+        locked = client.post(
+            "/api/v1/session", json={"name": "dewi", "password": "right-one"}
+        )
+    assert codes == [401] * 5 + [429]
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "too_many_attempts"

@@ -288,3 +288,40 @@ async def test_end_meeting_sends_everyone_out(server, clients):
         assert "Host ended the meeting" in ended["message"]
         await client.wait_closed()
     assert server.metrics()["smeeton_participants"] == 0
+
+
+async def test_signed_in_owner_moderates_own_room_without_the_moderator_link(
+    server, clients
+):
+    server.run_cli("users", "create", "maya", "--password", "pw-maya")
+    slug, _ = create_room(server, "Maya's room", "--owner", "maya", "--lobby")
+    with httpx.Client(base_url=server.url) as http:
+        signed_in = http.post(
+            "/api/v1/session", json={"name": "maya", "password": "pw-maya"}
+        )
+        assert signed_in.status_code == 200
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+    owner = await clients(Cookie=cookie)
+    reply = await owner.join(slug, "Maya")
+    assert reply["type"] == "welcome" and reply["role"] == "moderator"
+
+    # Someone else's signed-in session is no owner of this room.
+    server.run_cli("users", "create", "other", "--password", "pw-other")
+    with httpx.Client(base_url=server.url) as http:
+        http.post("/api/v1/session", json={"name": "other", "password": "pw-other"})
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+    stranger = await clients(Cookie=cookie)
+    assert (await stranger.join(slug, "Other"))["type"] == "lobby_waiting"
+
+
+def test_invite_tells_the_room_name_and_whether_a_code_is_needed_not_the_code(
+    server,
+):
+    slug, key = create_room(server, "Rapat Dinas", "--access-code", "4242")
+    with httpx.Client(base_url=server.url) as http:
+        invite = http.get(f"/api/v1/invites/{slug}")
+        missing = http.get("/api/v1/invites/nothing-here")
+    assert invite.json() == {"name": "Rapat Dinas", "access_code": True, "lobby": False}
+    assert "4242" not in invite.text and key not in invite.text
+    assert missing.status_code == 404

@@ -286,6 +286,24 @@ class Meeting {
   }
 }
 
+/**
+ * The room's name, and its access code field when it has one, before
+ * joining; the page works without them if the request fails.
+ * @param {string} slug
+ * @param {Prejoin} prejoin
+ */
+function showInvite(slug, prejoin) {
+  fetch(`/api/v1/invites/${encodeURIComponent(slug)}`)
+    .then((response) => (response.ok ? response.json() : null))
+    .then((room) => {
+      if (!room) return;
+      byId("room-name").textContent = room.name;
+      document.title = `${room.name} · Smeeton`;
+      if (room.access_code) prejoin.accessRow.hidden = false;
+    })
+    .catch(() => {});
+}
+
 /** Pre-join until a join succeeds, or shows why it cannot. */
 async function main() {
   byId("language").append(languagePicker());
@@ -299,6 +317,7 @@ async function main() {
   show("prejoin");
   const prejoin = new Prejoin();
   prejoin.start().catch(() => {});
+  showInvite(slug, prejoin);
   const meeting = new Meeting(slug, moderatorKey);
   byId("rejoin").addEventListener("click", () => location.reload());
   byId("waiting-leave").addEventListener("click", () => meeting.leave());
