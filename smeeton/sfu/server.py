@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 # RFC 7675 §5.1: consent expires 30 s after the last authenticated check.
 CONSENT_TIMEOUT = 30.0
 _CONSENT_SWEEP = 5.0
+_SOCKET_BUFFER = 4 * 1024 * 1024
 # A flood of bad packets is counted in full but logged only this many times.
 _LOGGED_DROPS = 64
 
@@ -51,7 +52,7 @@ class MediaServer(asyncio.DatagramProtocol):
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._socket, _ = await loop.create_datagram_endpoint(
-            lambda: self, local_addr=(self.config.bind, self.config.port)
+            lambda: self, sock=_media_socket(self.config.bind, self.config.port)
         )
         self.port = self._socket.get_extra_info("sockname")[1]
         self.sendto = self._socket.sendto
@@ -177,6 +178,26 @@ class MediaServer(asyncio.DatagramProtocol):
     @staticmethod
     def _send_nowhere(data: bytes, addr: Address) -> None:
         pass
+
+
+def _media_socket(bind: str, port: int) -> socket.socket:
+    """The shared UDP socket, with buffers for bursts of many streams.
+
+    A key frame from several publishers at once is hundreds of datagrams;
+    the kernel's default buffer of about 200 KB drops some before we read.
+    The kernel caps the request at net.core.rmem_max / wmem_max.
+    """
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            sock.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
+        sock.bind((bind, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 def local_addresses(bind: str) -> list[str]:
