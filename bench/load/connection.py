@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import socket
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ _CONSENT_INTERVAL = 5.0
 # starts at 50 ms. A server whose DTLS comes up a moment after its ICE
 # drops our first ClientHello, so we resend it on a browser's schedule.
 _HELLO_RESENDS = (0.05, 0.1, 0.2, 0.4)
+# A subscriber takes a whole room's streams on one socket; with the kernel's
+# default buffer a moment's stall of the load generator's loop would count
+# as the server's loss. (The kernel caps this at net.core.rmem_max.)
+_RECEIVE_BUFFER = 1 << 20
 # RFC 8445 §5.1.2.1: peer-reflexive type preference, as browsers send.
 _PRFLX_PRIORITY = (110 << 24) | (65535 << 8) | 255
 
@@ -113,6 +118,8 @@ class MediaConnection(asyncio.DatagramProtocol):
         self._socket, _ = await loop.create_datagram_endpoint(
             lambda: self, local_addr=(host, 0)
         )
+        sock = self._socket.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RECEIVE_BUFFER)
         return self._socket.get_extra_info("sockname")[:2]
 
     async def connect(

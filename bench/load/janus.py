@@ -12,6 +12,7 @@ replaying publisher and timing subscriber that load our own server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 
@@ -111,10 +112,8 @@ class JanusSession:
             task.cancel()
         self._tasks.clear()
         if self.id:
-            try:
+            with contextlib.suppress(httpx.HTTPError, OSError):
                 await self.api.post(f"/janus/{self.id}", {"janus": "destroy"})
-            except (httpx.HTTPError, OSError):
-                pass
             self.id = 0
 
     async def _poll(self) -> None:
@@ -205,10 +204,16 @@ class Publisher:
             self.connection,
             [
                 Stream(
-                    audio, self.streams.audio_ssrc, sdp.OPUS_PT, extension_block(audio_ext)
+                    audio,
+                    self.streams.audio_ssrc,
+                    sdp.OPUS_PT,
+                    extension_block(audio_ext),
                 ),
                 Stream(
-                    video, self.streams.video_ssrc, sdp.VP8_PT, extension_block(video_ext)
+                    video,
+                    self.streams.video_ssrc,
+                    sdp.VP8_PT,
+                    extension_block(video_ext),
                 ),
             ],
             stamp,
@@ -349,4 +354,3 @@ def _local(
         connection.identity.fingerprint,
         candidate,
     )
-

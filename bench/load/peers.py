@@ -322,7 +322,8 @@ class TimingSubscriber(CountingSubscriber):
         CountingSubscriber.rtp_received(self, packet)
         latency = self.latency
         if latency.enabled and packet[-12:-8] == STAMP_MARKER:
-            latency.add(time.monotonic() - _STAMP.unpack_from(packet, len(packet) - 12)[1])
+            sent = _STAMP.unpack_from(packet, len(packet) - 12)[1]
+            latency.add(time.monotonic() - sent)
         if self.first.keyframe is None:
             self._first_video(packet)
 
