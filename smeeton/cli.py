@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every migration step; only its problems matter here.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
     return args.run(cfg, args)
 
 

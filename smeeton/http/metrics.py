@@ -16,6 +16,7 @@ TRACK_COUNTERS = (
     "nacks_received",
     "retransmissions_sent",
     "keyframes_requested",
+    "keyframes_received",
 )
 
 

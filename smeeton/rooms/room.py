@@ -164,6 +164,8 @@ class Room:
     def disconnected(self, participant: Participant, session: SessionLink) -> None:
         """A participant's session dropped: keep it as away for a while."""
         if self.lobby.remove(participant):
+            if not self.participants and not self.lobby.waiting:
+                self.close()
             return
         if participant.session is not session or participant.id not in (
             self.participants

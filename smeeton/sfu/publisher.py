@@ -25,9 +25,10 @@ logger = logging.getLogger(__name__)
 _SSRC = struct.Struct("!I")
 _TICK = 0.05
 _REPORT_INTERVAL = 1.0
-# RFC 4585 §3.5.3 leaves the rate to us; this keeps a storm of PLIs
-# from many subscribers to one key frame request per half second.
-KEYFRAME_INTERVAL = 0.5
+# RFC 4585 §3.5.3 leaves the rate to us: at most five PLIs a second, and
+# one more only if the key frame asked for has not come within a second.
+KEYFRAME_INTERVAL = 0.2
+KEYFRAME_RETRY = 1.0
 
 
 @dataclass
@@ -248,13 +249,22 @@ class Publisher:
     # Feedback to the publisher.
 
     def _request_keyframe(self, track: Track) -> None:
-        """Send a PLI for the track, at most one per KEYFRAME_INTERVAL."""
+        """Send a PLI for the track unless one is on its way or was just sent.
+
+        A key frame asked for and not yet arrived serves every subscriber
+        that wants one meanwhile; otherwise PLIs are spaced by
+        KEYFRAME_INTERVAL so that a crowd joining at once costs the
+        publisher one key frame, not one each.
+        """
         source = track.source
         if source is None or source.ssrc is None:
             return
         ssrc = source.ssrc
         now = self._loop.time()
-        wait = self._keyframe_sent.get(ssrc, -KEYFRAME_INTERVAL) + KEYFRAME_INTERVAL
+        sent = self._keyframe_sent.get(ssrc, -KEYFRAME_RETRY)
+        if track.keyframe_pending and now - sent < KEYFRAME_RETRY:
+            return
+        wait = sent + KEYFRAME_INTERVAL
         if now < wait:
             if ssrc not in self._keyframe_timers:
                 self._keyframe_timers[ssrc] = self._loop.call_at(
@@ -262,6 +272,7 @@ class Publisher:
                 )
             return
         self._keyframe_sent[ssrc] = now
+        track.keyframe_pending = track.detects_keyframes
         self.transport.send_rtcp(rtcp.pack(rtcp.Pli(self._ssrc, ssrc)))
 
     def _delayed_keyframe(self, track: Track, ssrc: int) -> None:

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 CONSENT_TIMEOUT = 30.0
 _CONSENT_SWEEP = 5.0
 _SOCKET_BUFFER = 4 * 1024 * 1024
+# Past this much waiting in user space, sending stops until it drains.
+_WRITE_BUFFER_HIGH = 256 * 1024
 # A flood of bad packets is counted in full but logged only this many times.
 _LOGGED_DROPS = 64
 
@@ -55,6 +57,7 @@ class MediaServer(asyncio.DatagramProtocol):
             lambda: self, sock=_media_socket(self.config.bind, self.config.port)
         )
         self.port = self._socket.get_extra_info("sockname")[1]
+        self._socket.set_write_buffer_limits(high=_WRITE_BUFFER_HIGH)
         self.sendto = self._socket.sendto
         self._sweeper = asyncio.create_task(self._sweep_consent())
         logger.info("Media port open on UDP %s:%d.", self.config.bind, self.port)
@@ -123,6 +126,22 @@ class MediaServer(asyncio.DatagramProtocol):
                 transport.dtls_received(data)
         else:
             self.drop("unknown_protocol", transport, addr)
+
+    def pause_writing(self) -> None:
+        """The kernel's send buffer is full and ours is filling: shed load.
+
+        Queueing more only adds delay to live media; until the buffer
+        drains, packets are dropped and counted, and NACKs recover some.
+        """
+        logger.warning("The media socket cannot send fast enough; dropping.")
+        self.sendto = self._send_dropped
+
+    def resume_writing(self) -> None:
+        if self._socket is not None:
+            self.sendto = self._socket.sendto
+
+    def _send_dropped(self, data: bytes, addr: Address) -> None:
+        self.dropped["send_buffer_full"] += 1
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable from a peer that went away; consent expiry

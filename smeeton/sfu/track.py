@@ -57,6 +57,7 @@ class TrackStats:
     nacks_received: int = 0
     retransmissions_sent: int = 0
     keyframes_requested: int = 0
+    keyframes_received: int = 0
 
 
 class Source:
@@ -115,6 +116,10 @@ class Track:
         self.loudest: int = 127
         self.closed = False
         self.paused = False
+        # A key frame was asked for and has not come yet: the packets are
+        # looked at until one starts (RFC 7741 §4.3, RFC 6184 §5.8).
+        self.keyframe_pending = False
+        self._is_keyframe = _KEYFRAME_TESTS.get(codec.name.lower())
         self.cache = PacketCache()
         self.source: Source | None = None
         self.request_keyframe: Callable[[], None] = _nothing
@@ -198,6 +203,12 @@ class Track:
         elif not self._recovered(seq):
             self._drop("rtp_duplicate")
             return
+
+        # The key frame asked for has come: the next request sends a PLI.
+        test = self._is_keyframe
+        if self.keyframe_pending and test and test(packet, payload_offset, len(packet)):
+            self.keyframe_pending = False
+            stats.keyframes_received += 1
 
         # The audio level feeds the active speaker.
         if level is not None:
@@ -307,6 +318,10 @@ class Track:
     def subscriber_count(self) -> int:
         return len(self._outputs)
 
+    @property
+    def detects_keyframes(self) -> bool:
+        return self._is_keyframe is not None
+
     def keyframe_wanted(self) -> None:
         """A subscriber asked for a key frame (PLI or FIR) or just started."""
         self.stats.keyframes_requested += 1
@@ -355,6 +370,9 @@ class Track:
 
     def _drop(self, reason: str) -> None:
         self.on_drop(reason)
+
+
+_KEYFRAME_TESTS = {"vp8": rtp.is_vp8_keyframe, "h264": rtp.is_h264_keyframe}
 
 
 def _random_ssrc() -> int:
