@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -46,6 +55,8 @@ class RoomRow(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utc_now
     )
+    # The rules of the meeting held in the room, as JSON (rooms.rules).
+    options: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ChatMessageRow(Base):
@@ -61,3 +72,39 @@ class ChatMessageRow(Base):
     from_name: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
     time: Mapped[float] = mapped_column(Float)
+
+
+class BbbMeetingRow(Base):
+    """A meeting made through the BigBlueButton API, held in its own room."""
+
+    __tablename__ = "bbb_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(256), unique=True)
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), unique=True
+    )
+    internal_id: Mapped[str] = mapped_column(String(64))
+    attendee_pw: Mapped[str] = mapped_column(String(256))
+    moderator_pw: Mapped[str] = mapped_column(String(256))
+    # Milliseconds since the epoch, as BigBlueButton gives it.
+    create_time: Mapped[int] = mapped_column(BigInteger)
+    voice_bridge: Mapped[str] = mapped_column(String(32))
+    # The create parameters needed later and the meta_* ones, as JSON.
+    settings: Mapped[str] = mapped_column(Text)
+    meta: Mapped[str] = mapped_column(Text)
+
+
+class BbbHookRow(Base):
+    """A webhook: where events of one meeting, or of all, are posted."""
+
+    __tablename__ = "bbb_hooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    callback_url: Mapped[str] = mapped_column(Text)
+    # None: every meeting's events.
+    meeting_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    raw_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utc_now
+    )

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 NAME_MAX = 128
 ACCESS_CODE_MAX = 64
 CHAT_TEXT_MAX = 2000
 PASSWORD_MAX = 1024
+SLUG_ALPHABET = string.ascii_lowercase + string.digits
+SLUG_LENGTH = 10
+
+
+def new_slug() -> str:
+    """Ten random lowercase letters and digits: about 51 bits, not guessable."""
+    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(SLUG_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,38 @@ class RoomRecord:
     owner_id: int | None
     moderator_key: str
     created_at: datetime
+    # The rules of the meeting held there (see rooms.rules); empty for none.
+    options: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BbbMeeting:
+    """A meeting made through the BigBlueButton API and the room it uses."""
+
+    id: int
+    meeting_id: str
+    room_id: int
+    room_slug: str
+    name: str
+    internal_id: str
+    attendee_pw: str
+    moderator_pw: str
+    create_time: int
+    voice_bridge: str
+    # Create parameters needed after `create` (welcome, callbacks, ...).
+    settings: Mapping[str, object]
+    # The meta_* parameters without their prefix, echoed as given.
+    meta: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BbbHook:
+    """A webhook of the BigBlueButton API; `meeting_id` None means all."""
+
+    id: int
+    callback_url: str
+    meeting_id: str | None
+    raw_data: bool
 
 
 @dataclass(frozen=True)

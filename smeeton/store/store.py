@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import secrets
-import string
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from smeeton.config import Config
 from smeeton.store import database, passwords
+from smeeton.store.bbb import BbbMeetings
 from smeeton.store.models import ChatMessageRow, RoomRow, UserRow
 from smeeton.store.records import (
     ChatRecord,
@@ -23,12 +24,10 @@ from smeeton.store.records import (
     check_chat_text,
     check_name,
     check_password,
+    new_slug,
 )
 
 logger = logging.getLogger(__name__)
-
-SLUG_ALPHABET = string.ascii_lowercase + string.digits
-SLUG_LENGTH = 10
 
 
 class _Unset(enum.Enum):
@@ -38,13 +37,9 @@ class _Unset(enum.Enum):
 UNSET = _Unset.UNSET
 
 
-def new_slug() -> str:
-    """Ten random lowercase letters and digits: about 51 bits, not guessable."""
-    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(SLUG_LENGTH))
-
-
-class Store:
-    """Rooms, host accounts and chat history in one SQL database."""
+class Store(BbbMeetings):
+    """Rooms, host accounts and chat history in one SQL database; the
+    BigBlueButton API's meetings and webhooks come from `BbbMeetings`."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -272,6 +267,7 @@ def _room(row: RoomRow) -> RoomRecord:
         owner_id=row.owner_id,
         moderator_key=row.moderator_key,
         created_at=_utc(row.created_at),
+        options=json.loads(row.options) if row.options else {},
     )
 
 

@@ -34,8 +34,8 @@ async def test_open_creates_data_dir_and_schema_and_reopens(tmp_path):
     with sqlite3.connect(data / "smeeton.db") as db:
         tables = {row[0] for row in db.execute("select name from sqlite_master")}
         (version,) = db.execute("select version_num from alembic_version").fetchone()
-    assert {"users", "rooms", "chat_messages"} <= tables
-    assert version == "0001"
+    assert {"users", "rooms", "chat_messages", "bbb_meetings", "bbb_hooks"} <= tables
+    assert version == "0002"
 
 
 async def test_create_user_hashes_password_and_authenticate_checks_it(store):
