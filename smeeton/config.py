@@ -73,15 +73,39 @@ class StoreConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """The composer that records meetings and streams them live."""
+
+    # The composed picture and its encoding (H.264 and AAC).
+    width: int = 1280
+    height: int = 720
+    fps: int = 30
+    video_bitrate: int = 2_500_000
+    audio_bitrate: int = 128_000
+    # libx264 preset: "ultrafast" costs least CPU, "veryfast" looks better.
+    preset: str = "veryfast"
+    # Recordings older than this many days are deleted; 0 keeps them all.
+    retention_days: int = 0
+    # Start recording every meeting when its first participant joins.
+    auto_start: bool = False
+    # At most this many live streams per meeting.
+    max_streams: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration tree, passed down explicitly."""
 
     data_dir: str = "data"
     log_level: str = "info"
+    # The shared secret of the BigBlueButton-compatible API at
+    # /bigbluebutton/api; empty turns that API off.
+    bbb_secret: str = ""
     server: ServerConfig = field(default_factory=ServerConfig)
     media: MediaConfig = field(default_factory=MediaConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
 
     @property
     def data_path(self) -> Path:

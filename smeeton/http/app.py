@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,8 +20,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from smeeton.config import Config
-from smeeton.http import api, auth, metrics, pages
+from smeeton.http import api, auth, metrics, pages, recordings
+from smeeton.http.bbb import api as bbb_api
+from smeeton.http.bbb.service import BbbService
 from smeeton.http.throttle import SignInThrottle
+from smeeton.recording.recordings import DAY, Recordings
+from smeeton.rooms import tickets
+from smeeton.rooms.broadcast import Broadcasts
 from smeeton.rooms.registry import Rooms
 from smeeton.sfu.server import MediaServer
 from smeeton.signalling.session import Session
@@ -38,18 +45,49 @@ class Services:
         self.media = MediaServer(config.media)
         self.rooms = Rooms(self.media, temporary_rooms=config.meetings.temporary_rooms)
         self.signalling_errors: Counter[str] = Counter()
+        self.rooms.ticket_key = tickets.derive_key(auth.secret_key(config.data_path))
+        self.bbb = BbbService(
+            config.bbb_secret,
+            self.rooms,
+            self.rooms.ticket_key,
+            domain=urlsplit(config.server.base_url).hostname or "localhost",
+        )
         self.sign_in_throttle = SignInThrottle()
+        self.recordings = Recordings(config.data_path / "recordings")
+        self.broadcasts = Broadcasts(config.recording, self.recordings)
+        self.rooms.observers.append(self.broadcasts)
+        self.rooms.broadcasts = self.broadcasts
         # Opened in start(): opening runs the migrations, which takes a moment.
         self.store: Store
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.store = await Store.open(self.config)
         self.rooms.store = self.store
+        self.bbb.start(self.store)
         await self.media.start()
+        self.recordings.mark_interrupted()
+        self._sweeper = asyncio.create_task(self._sweep_recordings())
+
+    async def _sweep_recordings(self) -> None:
+        """Apply `recording.retention_days` now and once a day."""
+        days = self.config.recording.retention_days
+        while days > 0:
+            removed = await asyncio.to_thread(self.recordings.sweep, days)
+            if removed:
+                logger.info("Removed %d recordings older than %d days.", removed, days)
+            await asyncio.sleep(DAY)
 
     async def close(self) -> None:
-        # Phases: participants leave, the media port closes, then the store.
+        # Phases: participants leave, callbacks stop, the media port closes,
+        # then the store.
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         self.rooms.close()
+        # Recordings are finished on disk before anything else closes.
+        self.broadcasts.close()
+        await asyncio.to_thread(self.broadcasts.wait)
+        await self.bbb.close()
         self.media.close()
         if hasattr(self, "store"):
             await self.store.close()
@@ -84,6 +122,8 @@ def create_app(config: Config) -> Starlette:
             *pages.routes,
             *auth.routes,
             *api.routes,
+            *recordings.routes,
+            *bbb_api.routes,
             Route("/metrics", metrics_page),
             Route("/healthz", health),
             WebSocketRoute("/ws", websocket),

@@ -80,6 +80,24 @@ class Chat:
         del self.history[:-HISTORY]
         return message
 
+    async def post_as(self, name: str, text: str) -> events.ChatMessage:
+        """Keep and return a public message from outside the meeting (an
+        integration's), with no sender id; the caller delivers it."""
+        text = text.strip()
+        if not text or len(text) > MAX_TEXT:
+            raise UserError(f"A chat message has 1 to {MAX_TEXT} characters.")
+        now = time.time()
+        message_id = "m" + secrets.token_hex(6)
+        if self._store is not None and self._room_id is not None:
+            record = await self._store.add_chat_message(
+                self._room_id, "", name, text, now
+            )
+            message_id = f"c{record.id}"  # type: ignore[attr-defined]
+        message = events.ChatMessage(message_id, "", name, text, now)
+        self.history.append(message)
+        del self.history[:-HISTORY]
+        return message
+
     def _limit(self, sender_id: str) -> None:
         now = time.monotonic()
         recent = [t for t in self._sent.get(sender_id, []) if now - t < _BURST_SECONDS]

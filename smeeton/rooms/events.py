@@ -52,6 +52,15 @@ class Waiting(msgspec.Struct, frozen=True):
     name: str
 
 
+class StreamInfo(msgspec.Struct, frozen=True):
+    """A live stream as everyone sees it: never its key."""
+
+    id: str
+    target: str
+    status: str
+    error: str = ""
+
+
 class Event(msgspec.Struct, tag_field="type", frozen=True):
     """Base of every server-to-client message."""
 
@@ -67,6 +76,8 @@ class Welcome(Event, tag="welcome"):
     locked: bool
     participants: list[ParticipantInfo]
     chat: list[ChatMessage]
+    # What this participant arrives with turned off by the room's rules.
+    muted: list[str] = []
 
 
 class LobbyWaiting(Event, tag="lobby_waiting"):
@@ -122,6 +133,12 @@ class Lobby(Event, tag="lobby"):
 
 class RoomState(Event, tag="room_state"):
     locked: bool
+
+
+class RecordingState(Event, tag="recording_state"):
+    recording: bool
+    started: float
+    streams: list[StreamInfo]
 
 
 class Removed(Event, tag="removed"):

@@ -109,8 +109,5 @@ def deny(room: Room, by: Participant, participant_id: str) -> None:
 def end_meeting(room: Room, by: Participant) -> None:
     """End the meeting for everyone, the lobby included."""
     require_moderator(by, "end the meeting")
-    event = events.MeetingEnded(f"{by.name} ended the meeting.")
-    for participant in [*room.participants.values(), *room.lobby.waiting]:
-        participant.deliver(event)
-    logger.info("%s ended the meeting in room %s.", by.id, room.slug)
-    room.close()
+    logger.info("%s ends the meeting in room %s.", by.id, room.slug)
+    room.end(f"{by.name} ended the meeting.")

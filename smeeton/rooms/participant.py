@@ -37,11 +37,18 @@ class Participant:
     """One person in a room, with a publishing and a receiving connection."""
 
     def __init__(
-        self, name: str, role: Role, session: SessionLink, device: str = ""
+        self,
+        name: str,
+        role: Role,
+        session: SessionLink,
+        device: str = "",
+        external_id: str = "",
     ) -> None:
         self.id = "p" + secrets.token_hex(6)
         self.name = name
         self.role = role
+        # What an integration calls this person (BigBlueButton's userID).
+        self.external_id = external_id or self.id
         self.session: SessionLink | None = session
         # The browser it came from, so that a removed person stays out.
         self.device = device

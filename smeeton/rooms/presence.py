@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smeeton.rooms import events
+from smeeton.rooms import events, rules
 from smeeton.rooms.errors import UserError
 from smeeton.rooms.participant import Participant
 from smeeton.rooms.room import Room
@@ -13,7 +13,11 @@ REACTIONS = ("👍", "👏", "😂", "😮", "❤️", "🎉")
 def set_media(
     room: Room, participant: Participant, microphone: bool, camera: bool, screen: bool
 ) -> None:
-    """What the participant now sends; turning a device on lifts a mute."""
+    """What the participant now sends; turning a device on lifts a mute,
+    unless the room's rules lock attendees out of it."""
+    for kind, on in (("microphone", microphone), ("camera", camera)):
+        if on:
+            rules.check_media(room, participant, kind)
     for kind, on in (("microphone", microphone), ("camera", camera)):
         if on and kind in participant.muted:
             participant.muted.discard(kind)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smeeton.rooms.chat import Chat, ChatStore
 from smeeton.rooms.errors import UserError
 from smeeton.rooms.observers import Observers
 from smeeton.rooms.room import Room, RoomSettings
 from smeeton.sfu.server import MediaServer
+
+if TYPE_CHECKING:
+    from smeeton.rooms.broadcast import Broadcasts
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,11 @@ class Rooms:
         self.rooms: dict[str, Room] = {}
         # Told of what happens in every room (recorder, webhooks).
         self.observers = Observers()
+        # Recording and live streaming, when the server offers them; it is
+        # one of the observers too.
+        self.broadcasts: Broadcasts | None = None
+        # Verifies join tickets (rooms.tickets); empty: no ticket is valid.
+        self.ticket_key = b""
         self._opening: dict[str, asyncio.Future[Room]] = {}
 
     async def open(self, slug: str) -> Room:

@@ -13,14 +13,15 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from smeeton.rooms import events
+from smeeton.rooms import events, rules
 from smeeton.rooms.chat import Chat
 from smeeton.rooms.errors import UserError
 from smeeton.rooms.lobby import Lobby
 from smeeton.rooms.observers import Observers
 from smeeton.rooms.participant import Participant, Role, SessionLink
+from smeeton.rooms.rules import RoomRules
 from smeeton.rooms.speaker import SpeakerDetector
 from smeeton.sfu.publisher import Publisher
 from smeeton.sfu.server import MediaServer
@@ -43,6 +44,7 @@ class RoomSettings:
     moderator_key: str = ""
     # The stored room's id, None for a temporary room.
     store_id: int | None = None
+    rules: RoomRules = field(default_factory=RoomRules)
 
     @classmethod
     def of(cls, record: object) -> RoomSettings:
@@ -55,6 +57,7 @@ class RoomSettings:
             owner_id=record.owner_id,  # type: ignore[attr-defined]
             moderator_key=record.moderator_key,  # type: ignore[attr-defined]
             store_id=record.id,  # type: ignore[attr-defined]
+            rules=RoomRules.of(getattr(record, "options", None)),
         )
 
 
@@ -67,6 +70,11 @@ class Entry:
     moderator_key: str | None = None
     user_id: int | None = None
     device: str = ""
+    # Set from a verified join ticket: the role it grants, whether the
+    # person is a guest, and the integration's id of them.
+    role: Role | None = None
+    guest: bool = False
+    external_id: str = ""
 
 
 class Room:
@@ -87,29 +95,41 @@ class Room:
         self.lobby = Lobby(self)
         self.locked = False
         self.closed = False
+        # Ended on purpose (a moderator, the API, the time limit), not left.
+        self.ended = False
         self.on_closed: Callable[[Room], None] = lambda room: None
         # Devices and resume tokens of removed participants.
         self._kept_out: set[str] = set()
         self._away_timers: dict[str, asyncio.TimerHandle] = {}
+        self._time_limit: asyncio.TimerHandle | None = None
         self.speaker = SpeakerDetector(self)
 
     @property
     def slug(self) -> str:
         return self.settings.slug
 
+    @property
+    def rules(self) -> RoomRules:
+        return self.settings.rules
+
     # Coming in.
 
     def knock(self, entry: Entry, session: SessionLink) -> Participant:
         """Let someone in, into the lobby, or refuse them with a UserError."""
-        role = self._role_of(entry)
+        role = entry.role or self._role_of(entry)
         if entry.device and entry.device in self._kept_out:
             raise UserError("You were removed from this meeting.", "removed")
+        rules.check_room_for(self)
+        waits = False
         if role is Role.ATTENDEE:
             self._check_access_code(entry.access_code)
             if self.locked:
                 raise UserError("This meeting is locked.", "room_locked")
-        participant = Participant(entry.name, role, session, entry.device)
-        if role is Role.ATTENDEE and self.settings.lobby:
+            waits = rules.check_guest(self, entry.guest) or self.settings.lobby
+        participant = Participant(
+            entry.name, role, session, entry.device, entry.external_id
+        )
+        if waits:
             self.lobby.add(participant)
         else:
             self.join(participant)
@@ -117,7 +137,9 @@ class Room:
 
     def join(self, participant: Participant) -> None:
         """Let a participant in, tell everyone, and start its subscription."""
+        rules.on_arrival(self, participant)
         self.participants[participant.id] = participant
+        self._start_time_limit()
         participant.subscriber = self._subscriber_for(participant)
         self._welcome(participant, resumed=False)
         self.broadcast(events.ParticipantJoined(participant.info), participant)
@@ -204,12 +226,25 @@ class Room:
         if participant.device:
             self._kept_out.add(participant.device)
 
+    def end(self, message: str) -> None:
+        """End the meeting on purpose, telling everyone (the lobby too) why."""
+        if self.closed:
+            return
+        self.ended = True
+        event = events.MeetingEnded(message)
+        for participant in [*self.participants.values(), *self.lobby.waiting]:
+            participant.deliver(event)
+        logger.info("The meeting in room %s ended: %s", self.slug, message)
+        self.close()
+
     def close(self) -> None:
         """End the meeting: everyone's session closes; safe to call twice."""
         if self.closed:
             return
         self.closed = True
         self.speaker.stop()
+        if self._time_limit is not None:
+            self._time_limit.cancel()
         for timer in self._away_timers.values():
             timer.cancel()
         self._away_timers.clear()
@@ -313,7 +348,23 @@ class Room:
         if not hmac.compare_digest(given.strip().encode(), wanted.encode()):
             raise UserError("That access code is not right.", "wrong_access_code")
 
+    def _start_time_limit(self) -> None:
+        # The time limit counts from the first arrival.
+        if self._time_limit is not None or not self.rules.duration:
+            return
+        self._time_limit = asyncio.get_running_loop().call_later(
+            self.rules.duration * 60.0,
+            self.end,
+            "The meeting reached its time limit.",
+        )
+
     def _welcome(self, participant: Participant, resumed: bool) -> None:
+        chat = self.chat.history
+        text = rules.welcome_text(self)
+        if text:
+            # Shown first, from the room itself: no sender id.
+            first = events.ChatMessage("welcome", "", self.settings.name, text, 0.0)
+            chat = [first, *chat]
         participant.deliver(
             events.Welcome(
                 protocol=events.PROTOCOL_VERSION,
@@ -327,9 +378,13 @@ class Room:
                 participants=[
                     p.info for p in self.participants.values() if p is not participant
                 ],
-                chat=self.chat.history,
+                chat=chat,
+                muted=sorted(participant.muted),
             )
         )
+        # Changes of speaker are sent as they happen: say who it is now.
+        if self.speaker.current:
+            participant.deliver(events.ActiveSpeaker(self.speaker.current))
 
     def _subscriber_for(self, participant: Participant) -> Subscriber:
         subscriber = Subscriber(

@@ -28,6 +28,8 @@ _CONSENT_SWEEP = 5.0
 _SOCKET_BUFFER = 4 * 1024 * 1024
 # Past this much waiting in user space, sending stops until it drains.
 _WRITE_BUFFER_HIGH = 256 * 1024
+# Drops that healthy networks cause: counted, but no sign of a bad peer.
+_ORDINARY_DROPS = frozenset({"rtp_duplicate"})
 # A flood of bad packets is counted in full but logged only this many times.
 _LOGGED_DROPS = 64
 
@@ -153,6 +155,8 @@ class MediaServer(asyncio.DatagramProtocol):
     ) -> None:
         """Count a dropped datagram under its reason; log the first few."""
         self.dropped[reason] += 1
+        if reason in _ORDINARY_DROPS:
+            return
         if self._logged_drops < _LOGGED_DROPS and self.dropped[reason] == 1:
             self._logged_drops += 1
             who = transport.name if transport is not None else addr

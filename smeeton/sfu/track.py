@@ -244,6 +244,11 @@ class Track:
             return
         try:
             payload_offset = rtp.parse_header(packet)[5]
+            padded = packet[0] & rtp.PADDING_BIT
+            if padded and rtp.payload_end(packet) <= payload_offset:
+                # Padding alone: a sender probing the bandwidth, not a loss
+                # being repaired; it has done its work by arriving.
+                return
             original = rtp.unwrap_rtx(
                 packet, payload_offset, source.payload_type, source.ssrc
             )

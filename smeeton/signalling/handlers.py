@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from smeeton.rooms import events, moderation, presence
+from smeeton.rooms import events, moderation, presence, rules, tickets
 from smeeton.rooms.room import Entry
 from smeeton.signalling import messages
 from smeeton.signalling.errors import ProtocolError, UserError
@@ -28,19 +28,25 @@ async def handle_join(session: Session, message: messages.Join) -> None:
             f"protocol {message.protocol} is not spoken here; "
             f"this server speaks {events.PROTOCOL_VERSION}"
         )
-    name = message.name.strip()
+    slug = message.room.strip()
+    if not slug or len(slug) > messages.MAX_SLUG_LENGTH:
+        raise UserError("There is no meeting room at this address.", "room_not_found")
+    ticket = None
+    if message.ticket:
+        ticket = tickets.verify(session.rooms.ticket_key, message.ticket, slug)
+    # A ticket's name is the one its signer gave, whatever the client says.
+    name = ticket.name.strip() if ticket else message.name.strip()
     if not name or len(name) > messages.MAX_NAME_LENGTH:
         raise UserError(
             f"A name of 1 to {messages.MAX_NAME_LENGTH} characters is needed."
         )
-    slug = message.room.strip()
-    if not slug or len(slug) > messages.MAX_SLUG_LENGTH:
-        raise UserError("There is no meeting room at this address.", "room_not_found")
     room = await session.rooms.open(slug)
     if message.resume:
         participant = room.resume(message.resume, session)
         if participant is not None:
             session.bind(room, participant)
+            if session.rooms.broadcasts is not None:
+                participant.deliver(session.rooms.broadcasts.state(room))
             return
     entry = Entry(
         name=name,
@@ -48,6 +54,9 @@ async def handle_join(session: Session, message: messages.Join) -> None:
         moderator_key=message.moderator_key,
         user_id=session.user_id,
         device=session.device,
+        role=ticket.participant_role if ticket else None,
+        guest=ticket.guest if ticket else False,
+        external_id=ticket.user_id if ticket else "",
     )
     # Bound before knocking: the welcome or lobby status is sent from there.
     participant = room.knock(entry, session)
@@ -82,6 +91,7 @@ async def handle_chat(session: Session, message: messages.Chat) -> None:
     recipient = None
     if message.to:
         recipient = moderation.target(room, message.to)
+    rules.check_chat(room, participant, private=recipient is not None)
     sent = await room.chat.post(participant, message.text, recipient)
     event = events.Chat(sent)
     if recipient is None:
@@ -151,6 +161,37 @@ async def handle_end_meeting(session: Session, message: messages.EndMeeting) -> 
     moderation.end_meeting(room, participant)
 
 
+async def handle_start_recording(
+    session: Session, message: messages.StartRecording
+) -> None:
+    room, participant = _in_meeting(session)
+    _broadcasts(session).start_recording(room, participant)
+
+
+async def handle_stop_recording(
+    session: Session, message: messages.StopRecording
+) -> None:
+    room, participant = _in_meeting(session)
+    _broadcasts(session).stop_recording(room, participant)
+
+
+async def handle_start_stream(session: Session, message: messages.StartStream) -> None:
+    room, participant = _in_meeting(session)
+    _broadcasts(session).start_stream(room, participant, message.url, message.key)
+
+
+async def handle_stop_stream(session: Session, message: messages.StopStream) -> None:
+    room, participant = _in_meeting(session)
+    _broadcasts(session).stop_stream(room, participant, message.stream_id)
+
+
+def _broadcasts(session: Session):
+    broadcasts = session.rooms.broadcasts
+    if broadcasts is None:
+        raise UserError("This server does not record or stream meetings.")
+    return broadcasts
+
+
 def _in_meeting(session: Session):
     """The room and participant; someone in the lobby may only wait."""
     room, participant = session.joined()
@@ -180,4 +221,8 @@ HANDLERS: dict[type, Handler] = {
     messages.Admit: handle_admit,  # type: ignore[dict-item]
     messages.Deny: handle_deny,  # type: ignore[dict-item]
     messages.EndMeeting: handle_end_meeting,  # type: ignore[dict-item]
+    messages.StartRecording: handle_start_recording,  # type: ignore[dict-item]
+    messages.StopRecording: handle_stop_recording,  # type: ignore[dict-item]
+    messages.StartStream: handle_start_stream,  # type: ignore[dict-item]
+    messages.StopStream: handle_stop_stream,  # type: ignore[dict-item]
 }

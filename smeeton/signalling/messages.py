@@ -22,6 +22,8 @@ class Join(Message, tag="join"):
     access_code: str | None = None
     moderator_key: str | None = None
     resume: str | None = None
+    # A join ticket from the BigBlueButton API's join link (rooms.tickets).
+    ticket: str | None = None
 
 
 class Publish(Message, tag="publish"):
@@ -97,6 +99,23 @@ class EndMeeting(Message, tag="end_meeting"):
     pass
 
 
+class StartRecording(Message, tag="start_recording"):
+    pass
+
+
+class StopRecording(Message, tag="stop_recording"):
+    pass
+
+
+class StartStream(Message, tag="start_stream"):
+    url: str
+    key: str = ""
+
+
+class StopStream(Message, tag="stop_stream"):
+    stream_id: str
+
+
 ClientMessage = (
     Join
     | Publish
@@ -116,6 +135,10 @@ ClientMessage = (
     | Admit
     | Deny
     | EndMeeting
+    | StartRecording
+    | StopRecording
+    | StartStream
+    | StopStream
 )
 
 _decoder = msgspec.json.Decoder(ClientMessage)

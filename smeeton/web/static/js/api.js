@@ -13,6 +13,17 @@
  */
 
 /**
+ * @typedef {object} Recording
+ * @property {string} id
+ * @property {string} room
+ * @property {number} started seconds since 1970
+ * @property {number} duration seconds
+ * @property {number} size bytes
+ * @property {string} status "recording", "complete" or "interrupted"
+ * @property {string} url where it plays and downloads
+ */
+
+/**
  * @typedef {object} SessionInfo
  * @property {boolean} signed_in
  * @property {{id: number, name: string} | null} user
@@ -103,4 +114,24 @@ export function editRoom(slug, fields) {
  */
 export function deleteRoom(slug) {
   return call("DELETE", "/rooms/" + encodeURIComponent(slug));
+}
+
+/**
+ * A room's recordings, newest first.
+ * @param {string} slug
+ * @returns {Promise<Recording[]>}
+ */
+export async function listRecordings(slug) {
+  const path = `/rooms/${encodeURIComponent(slug)}/recordings`;
+  return (await call("GET", path)).recordings;
+}
+
+/**
+ * @param {Recording} recording
+ * @returns {Promise<null>}
+ */
+export function deleteRecording(recording) {
+  const path = `/rooms/${encodeURIComponent(recording.room)}/recordings/` +
+    encodeURIComponent(recording.id);
+  return call("DELETE", path);
 }

@@ -149,7 +149,105 @@ function roomItem(room) {
     linkRow(t("moderatorLink"), room.moderator_url,
       t("copyModerator", { name: room.name })),
     el("p", { class: "hint" }, t("moderatorHint")),
-    el("div", { class: "actions" }, open, edit, remove));
+    el("div", { class: "actions" }, open, edit, remove),
+    recordingsOf(room));
+}
+
+// A room's recordings, loaded when the host opens the list.
+
+/**
+ * @param {api.Room} room
+ * @returns {HTMLElement}
+ */
+function recordingsOf(room) {
+  const list = el("ul", { class: "recordings" });
+  const note = el("p", { class: "hint", role: "status" });
+  const details = el("details", { class: "recordings-box" },
+    el("summary", {}, t("recordings")), note, list);
+  const load = async () => {
+    note.textContent = t("loadingRecordings");
+    try {
+      const found = await api.listRecordings(room.slug);
+      list.replaceChildren(...found.map((r) => recordingItem(r, load)));
+      note.textContent = found.length ? "" : t("noRecordings");
+    } catch (error) {
+      note.textContent = failure(error);
+    }
+  };
+  details.addEventListener("toggle", () => {
+    if (/** @type {HTMLDetailsElement} */ (details).open) load();
+  });
+  return details;
+}
+
+/**
+ * @param {api.Recording} recording
+ * @param {() => void} reload
+ * @returns {HTMLElement}
+ */
+function recordingItem(recording, reload) {
+  const when = new Date(recording.started * 1000).toLocaleString();
+  const facts = [when, clock(recording.duration),
+    megabytes(recording.size)];
+  if (recording.status === "recording") facts.push(t("stillRecording"));
+  const player = el("div", { class: "player" });
+  const play = el("button", { type: "button",
+    "aria-label": t("playRecording", { when }) }, t("play"));
+  play.addEventListener("click", () => {
+    if (player.firstChild) {
+      player.replaceChildren();
+      return;
+    }
+    const video = el("video", { src: recording.url, controls: "",
+      preload: "metadata", "aria-label": t("recordingOf", { when }) });
+    player.replaceChildren(video);
+    /** @type {HTMLVideoElement} */ (video).play().catch(() => {});
+  });
+  const download = el("a", { href: recording.url, class: "button",
+    download: "", "aria-label": t("downloadRecording", { when }) },
+  t("download"));
+  const remove = el("button", { type: "button", class: "danger",
+    "aria-label": t("deleteRecording", { when }) }, t("delete"));
+  let asked = false;
+  remove.addEventListener("click", async () => {
+    // The first press asks; the second deletes.
+    if (!asked) {
+      asked = true;
+      remove.textContent = t("pressAgainToDelete");
+      return;
+    }
+    try {
+      await api.deleteRecording(recording);
+      say(t("recordingDeleted", { when }));
+      reload();
+    } catch (error) {
+      say(failure(error));
+    }
+  });
+  const busy = recording.status === "recording";
+  if (busy) remove.setAttribute("disabled", "");
+  return el("li", { class: "recording" },
+    el("span", { class: "facts" }, facts.join(" · ")),
+    el("div", { class: "actions" }, play, download, remove), player);
+}
+
+/**
+ * @param {number} seconds
+ * @returns {string} like 1:02:03 or 4:05
+ */
+function clock(seconds) {
+  const s = Math.round(seconds);
+  const parts = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60];
+  const [h, m, sec] = parts.map((n) => String(n).padStart(2, "0"));
+  return parts[0] ? `${parts[0]}:${m}:${sec}` : `${parts[1]}:${sec}`;
+}
+
+/**
+ * @param {number} bytes
+ * @returns {string}
+ */
+function megabytes(bytes) {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /**
@@ -234,8 +332,8 @@ async function onEdit(event) {
     byId("edit-dialog").close();
     renderRooms();
     say(t("saved", { name: room.name }));
-    document.querySelector(`[data-edit="${CSS.escape(slug)}"]`)
-      ?.focus();
+    /** @type {HTMLElement | null} */ (document.querySelector(
+      `[data-edit="${CSS.escape(slug)}"]`))?.focus();
   } catch (failed) {
     byId("edit-error").textContent = failure(failed);
   }

@@ -10,6 +10,7 @@ import { Moderation } from "./moderation.js";
 import { Roster } from "./participants.js";
 import { Prejoin } from "./prejoin.js";
 import { JoinError, MeetingConnection } from "./protocol.js";
+import { RecordingPanel } from "./recording.js";
 import { TileGrid } from "./tiles.js";
 import { addIcons, announce, byId, notify } from "./widgets.js";
 
@@ -57,10 +58,12 @@ class Meeting {
   /**
    * @param {string} slug
    * @param {string} moderatorKey
+   * @param {string} ticket a join ticket from a BigBlueButton join link
    */
-  constructor(slug, moderatorKey) {
+  constructor(slug, moderatorKey, ticket) {
     this.slug = slug;
     this.moderatorKey = moderatorKey;
+    this.ticket = ticket;
     this.connection = new MeetingConnection(websocketUrl());
     this.tiles = new TileGrid(byId("stage"), byId("tiles"), byId("screens"));
     this.roster = new Roster(this.connection);
@@ -69,6 +72,7 @@ class Meeting {
     this.moderation = new Moderation(this.connection,
       (count) => this._badge("open-people", "participants", count,
         "peopleWaiting"));
+    this.recording = new RecordingPanel(this.connection);
     /** @type {Controls | null} */
     this.controls = null;
     this.name = "";
@@ -84,10 +88,18 @@ class Meeting {
   async join(choice) {
     this.name = choice.name;
     const welcome = await this.connection.join(this.slug, choice.name,
-      { accessCode: choice.accessCode, moderatorKey: this.moderatorKey });
+      { accessCode: choice.accessCode, moderatorKey: this.moderatorKey,
+        ticket: this.ticket });
+    // The room's rules may have us arrive with a device off.
+    const muted = welcome.muted || [];
+    if (muted.includes("camera") && choice.camera) {
+      choice.camera.stop();
+      choice = { ...choice, camera: null };
+    }
     this.controls = new Controls(this.connection, choice,
       (track) => this.tiles.setLocalVideo(this.connection.participantId,
         track));
+    if (muted.includes("microphone")) this.controls.setMicrophone(false);
     show("meeting");
     this._welcome(welcome);
     await this.controls.start();
@@ -123,6 +135,7 @@ class Meeting {
     byId("room-name").textContent = welcome.room_name || this.slug;
     document.title = `${welcome.room_name || this.slug} · Smeeton`;
     this.moderation.setLocked(Boolean(welcome.locked));
+    this.recording.render();
   }
 
   /** @param {ParticipantInfo} info */
@@ -136,6 +149,7 @@ class Meeting {
       if (this.controls) this.controls.setHand(Boolean(info.hand_raised));
       if (before && before.role !== info.role) {
         this.moderation.render();
+        this.recording.render();
         if (info.role === "moderator") notify(t("promotedYou"));
       }
       return;
@@ -210,8 +224,13 @@ class Meeting {
       },
       track: ({ info, track }) => this.tiles.addTrack(info, track),
       trackended: (info) => this.tiles.removeTrack(info),
+      recordingstate: (state) => this.recording.update(state),
       servererror: (error) => {
-        if (c.state === "joined") notify(errorText(error), true);
+        if (c.state !== "joined") return;
+        // A refused stream is shown in the dialog where it was typed.
+        if (error.code === "bad_request" &&
+            this.recording.showError(error.message)) return;
+        notify(errorText(error), true);
       },
       reconnecting: () => {
         const banner = byId("connection-banner");
@@ -313,33 +332,66 @@ async function main() {
   const slug = roomSlug();
   const moderatorKey = new URLSearchParams(location.search)
     .get("moderator") || "";
+  const ticket = new URLSearchParams(location.hash.slice(1))
+    .get("ticket") || "";
   byId("room-name").textContent = slug;
   show("prejoin");
   const prejoin = new Prejoin();
-  prejoin.start().catch(() => {});
+  const started = prejoin.start().catch(() => {});
   showInvite(slug, prejoin);
-  const meeting = new Meeting(slug, moderatorKey);
+  const meeting = new Meeting(slug, moderatorKey, ticket);
   byId("rejoin").addEventListener("click", () => location.reload());
   byId("waiting-leave").addEventListener("click", () => meeting.leave());
   // @ts-ignore: read-outs for tests and the console, no shortcuts
   window.smeeton = testHook(meeting);
 
+  // A join link names the person and means "straight in": no pre-join.
+  const ticketName = ticket ? nameIn(ticket) : "";
+  if (ticketName) {
+    prejoin.fixName(ticketName);
+    await started;
+    if (await joinWith(meeting, prejoin, prejoin.choice(ticketName))) return;
+  }
   for (;;) {
-    const choice = await prejoin.ask();
-    try {
-      await meeting.join(choice);
-      prejoin.handOver();
-      return;
-    } catch (error) {
-      if (!(error instanceof JoinError)) throw error;
-      if (error.code === "denied") return;
-      show("prejoin");
-      if (ACCESS_CODES.includes(error.code)) {
-        prejoin.askAccessCode(errorText(error));
-      } else {
-        prejoin.showError(errorText(error));
-      }
+    if (await joinWith(meeting, prejoin, await prejoin.ask())) return;
+  }
+}
+
+/**
+ * One try at joining; whether it is over (in, or turned away for good).
+ * @param {Meeting} meeting
+ * @param {Prejoin} prejoin
+ * @param {Choice} choice
+ */
+async function joinWith(meeting, prejoin, choice) {
+  try {
+    await meeting.join(choice);
+    prejoin.handOver();
+    return true;
+  } catch (error) {
+    if (!(error instanceof JoinError)) throw error;
+    if (error.code === "denied") return true;
+    show("prejoin");
+    if (ACCESS_CODES.includes(error.code)) {
+      prejoin.askAccessCode(errorText(error));
+    } else {
+      prejoin.showError(errorText(error));
     }
+    return false;
+  }
+}
+
+/**
+ * The name a join ticket carries, to show; the server checks the ticket.
+ * @param {string} ticket
+ */
+function nameIn(ticket) {
+  try {
+    const body = ticket.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+    return String(JSON.parse(new TextDecoder().decode(bytes)).name || "");
+  } catch (error) {
+    return "";
   }
 }
 

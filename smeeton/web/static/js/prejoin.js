@@ -71,15 +71,33 @@ export class Prejoin {
         }
         this.form.removeEventListener("submit", submit);
         this.form.querySelector("button")?.setAttribute("disabled", "");
-        localStorage.setItem(NAME_KEY, name);
+        if (!this.nameInput.readOnly) localStorage.setItem(NAME_KEY, name);
         this.showError("");
-        resolve({ name, accessCode: this.accessInput.value.trim(),
-          microphone: this.microphone, camera: this.camera,
-          microphoneId: this.microphoneSelect.value,
-          cameraId: this.cameraSelect.value });
+        resolve(this.choice(name));
       };
       this.form.addEventListener("submit", submit);
     });
+  }
+
+  /**
+   * What is chosen now, without waiting for the person.
+   * @param {string} name
+   * @returns {Choice}
+   */
+  choice(name) {
+    return { name, accessCode: this.accessInput.value.trim(),
+      microphone: this.microphone, camera: this.camera,
+      microphoneId: this.microphoneSelect.value,
+      cameraId: this.cameraSelect.value };
+  }
+
+  /**
+   * A name given by a join link: shown, and not to be changed.
+   * @param {string} name
+   */
+  fixName(name) {
+    this.nameInput.value = name;
+    this.nameInput.readOnly = true;
   }
 
   /** @param {string} message shown in the alert under the form */

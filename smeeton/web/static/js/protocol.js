@@ -5,8 +5,9 @@
 // Events (CustomEvent, the message or a part of it as detail): "welcome",
 // "lobbywaiting", "denied", "removed", "meetingended", "participantjoined",
 // "participantupdated", "participantleft", "chat", "reaction",
-// "activespeaker", "muted", "lobby", "roomstate", "track", "trackended",
-// "servererror", "reconnecting", "reconnected", "closed".
+// "activespeaker", "muted", "lobby", "roomstate", "recordingstate",
+// "track", "trackended", "servererror", "reconnecting", "reconnected",
+// "closed".
 
 export const PROTOCOL_VERSION = 1;
 export const REACTIONS = ["👍", "👏", "😂", "😮", "❤️", "🎉"];
@@ -26,7 +27,8 @@ const FINAL_CODES = ["room_not_found", "room_locked", "removed",
  *   away: boolean}} ParticipantInfo
  * @typedef {{id: string, from_id: string, from_name: string, text: string,
  *   time: number, to: string}} ChatMessage
- * @typedef {{accessCode?: string, moderatorKey?: string}} JoinOptions
+ * @typedef {{accessCode?: string, moderatorKey?: string,
+ *   ticket?: string}} JoinOptions
  * @typedef {{track: MediaStreamTrack | null, label: string,
  *   transceiver: RTCRtpTransceiver}} Published
  * @typedef {{resolve: (welcome: any) => void,
@@ -53,6 +55,7 @@ const EVENTS = {
   active_speaker: "activespeaker",
   lobby: "lobby",
   room_state: "roomstate",
+  recording_state: "recordingstate",
 };
 
 const PC_CONFIG = /** @type {RTCConfiguration} */ ({
@@ -236,6 +239,29 @@ export class MeetingConnection extends EventTarget {
     this._send({ type: "end_meeting" });
   }
 
+  startRecording() {
+    this._send({ type: "start_recording" });
+  }
+
+  stopRecording() {
+    this._send({ type: "stop_recording" });
+  }
+
+  /**
+   * Stream the meeting live; the server says how it goes in
+   * "recordingstate" events, or refuses with an error.
+   * @param {string} url an rtmp:// or rtmps:// address
+   * @param {string} key the stream key
+   */
+  startStream(url, key) {
+    this._send({ type: "start_stream", url, key });
+  }
+
+  /** @param {string} streamId stop it, or take an ended one off the list */
+  stopStream(streamId) {
+    this._send({ type: "stop_stream", stream_id: streamId });
+  }
+
   /** Leave the room and close everything. */
   leave() {
     this._send({ type: "leave" });
@@ -313,11 +339,12 @@ export class MeetingConnection extends EventTarget {
 
   async _sendJoin() {
     await this._open();
-    const { room, name, accessCode, moderatorKey } = this._joinArgs;
+    const { room, name, accessCode, moderatorKey, ticket } = this._joinArgs;
     /** @type {Record<string, any>} */
     const message = { type: "join", room, name, protocol: PROTOCOL_VERSION };
     if (accessCode) message.access_code = accessCode;
     if (moderatorKey) message.moderator_key = moderatorKey;
+    if (ticket) message.ticket = ticket;
     if (this.resumeToken) message.resume = this.resumeToken;
     this._send(message);
   }

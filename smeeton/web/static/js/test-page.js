@@ -26,7 +26,7 @@ async function join(room, name) {
     const element = document.createElement(info.kind === "video" ?
       "video" : "audio");
     element.autoplay = true;
-    element.playsInline = true;
+    element.setAttribute("playsinline", "");
     element.dataset.trackId = info.track_id;
     element.dataset.participant = info.participant_id;
     element.dataset.label = info.label;
