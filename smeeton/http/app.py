@@ -46,14 +46,17 @@ class Services:
         self.rooms = Rooms(self.media, temporary_rooms=config.meetings.temporary_rooms)
         self.signalling_errors: Counter[str] = Counter()
         self.rooms.ticket_key = tickets.derive_key(auth.secret_key(config.data_path))
+        self.recordings = Recordings(config.data_path / "recordings")
+        self.recording_link_key = recordings.link_key(auth.secret_key(config.data_path))
         self.bbb = BbbService(
             config.bbb_secret,
             self.rooms,
             self.rooms.ticket_key,
             domain=urlsplit(config.server.base_url).hostname or "localhost",
+            recordings=self.recordings,
+            link_key=self.recording_link_key,
         )
         self.sign_in_throttle = SignInThrottle()
-        self.recordings = Recordings(config.data_path / "recordings")
         self.broadcasts = Broadcasts(config.recording, self.recordings)
         self.rooms.observers.append(self.broadcasts)
         self.rooms.broadcasts = self.broadcasts

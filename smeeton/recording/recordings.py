@@ -1,9 +1,11 @@
 """Recordings on disk: `<root>/<room slug>/<id>.mp4` with a `<id>.json` sidecar.
 
 The sidecar says which room, when it started, how long it lasted, how big it
-is and whether it is still being written. Files rather than database rows,
-so that recordings need no migration and can be copied, backed up or
-removed with ordinary tools.
+is, whether it is still being written, whether it is published, and the
+labels whoever started it wanted kept with it (the BigBlueButton API keeps
+its meeting's ids, name and metadata there). Files rather than database
+rows, so that recordings need no migration, outlive the room they were made
+in, and can be copied, backed up or removed with ordinary tools.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import os
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,12 @@ class Recording:
     # "recording" while written, "complete", or "interrupted" when the
     # server stopped without finishing it (the file still plays).
     status: str = "recording"
+    # Whether links to it play; BigBlueButton publishes recordings by default.
+    published: bool = True
+    # How many people were in the meeting while it was recorded.
+    participants: int = 0
+    # Kept for whoever started it; the recording plane never reads them.
+    labels: Mapping[str, object] = field(default_factory=dict)
 
     def json(self) -> dict[str, object]:
         return asdict(self)
@@ -49,23 +58,40 @@ class Recordings:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def create(self, room: str, now: float | None = None) -> tuple[Recording, Path]:
-        """A new recording of a room: its sidecar and where to write the MP4."""
+    def create(
+        self,
+        room: str,
+        labels: Mapping[str, object] | None = None,
+        now: float | None = None,
+    ) -> tuple[Recording, Path]:
+        """A new recording of a room: its sidecar and where to write the MP4.
+
+        `labels` must be JSON; they are kept in the sidecar as they are."""
         if not _SLUG.fullmatch(room):
             raise ValueError(f"room {room!r} cannot name a directory")
         now = time.time() if now is None else now
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
-        recording = Recording(f"{stamp}-{secrets.token_hex(3)}", room, now)
+        recording = Recording(
+            f"{stamp}-{secrets.token_hex(3)}", room, now, labels=dict(labels or {})
+        )
         directory = self.root / room
         directory.mkdir(parents=True, exist_ok=True)
         self._write(recording)
         return recording, self.media_path(recording)
 
-    def finish(self, recording: Recording, duration: float) -> Recording:
+    def finish(
+        self, recording: Recording, duration: float, participants: int = 0
+    ) -> Recording:
         """The recording is complete: its duration and size go in the sidecar."""
-        size = _size(self.media_path(recording))
-        done = replace(recording, duration=round(duration, 3), size=size)
-        done = replace(done, status="complete")
+        # Read it again: it may have been published or labelled meanwhile.
+        current = self.get(recording.room, recording.id) or recording
+        done = replace(
+            current,
+            duration=round(duration, 3),
+            size=_size(self.media_path(recording)),
+            participants=max(participants, current.participants),
+            status="complete",
+        )
         self._write(done)
         logger.info(
             "Recording %s of room %s finished: %.1f s, %d bytes.",
@@ -88,6 +114,16 @@ class Recordings:
                 found.append(recording)
         return sorted(found, key=lambda r: r.started, reverse=True)
 
+    def all(self) -> list[Recording]:
+        """Every room's recordings, rooms that no longer exist included,
+        newest first."""
+        found = []
+        for sidecar in self.root.glob("*/*.json"):
+            recording = self._read(sidecar)
+            if recording is not None:
+                found.append(recording)
+        return sorted(found, key=lambda r: r.started, reverse=True)
+
     def get(self, room: str, recording_id: str) -> Recording | None:
         if not _SLUG.fullmatch(room) or not _ID.fullmatch(recording_id):
             return None
@@ -95,6 +131,15 @@ class Recordings:
 
     def media_path(self, recording: Recording) -> Path:
         return self.root / recording.room / f"{recording.id}.mp4"
+
+    def update(self, recording: Recording, **changes: object) -> Recording:
+        """Change the sidecar's `published` or `labels`; the new recording."""
+        unknown = set(changes) - {"published", "labels"}
+        if unknown:
+            raise ValueError(f"only published and labels change, not {unknown}")
+        changed = replace(recording, **changes)  # type: ignore[arg-type]
+        self._write(changed)
+        return changed
 
     def delete(self, recording: Recording) -> None:
         for path in (

@@ -81,6 +81,8 @@ class RoomBroadcast:
         self.stopped_by_moderator = False
         self._fed: dict[str, Track] = {}
         self._finishing: dict[FileOutput, Recording] = {}
+        # Who has been in the meeting during each recording.
+        self._present: dict[FileOutput, set[str]] = {}
         # The composer being closed, until its threads are done.
         self._closing: Composer | None = None
 
@@ -103,11 +105,14 @@ class RoomBroadcast:
         if self.file is not None:
             raise UserError("The meeting is being recorded already.")
         composer = self._composer()
-        recording, path = self.recordings.create(self.room.slug)
+        recording, path = self.recordings.create(
+            self.room.slug, self.room.settings.recording_labels
+        )
         self.file = FileOutput(composer.encoder, path, self._reported)
         self.recording = recording
         self.started = recording.started
         self._finishing[self.file] = recording
+        self._present[self.file] = set(self.room.participants)
         composer.add_output(self.file)
         logger.info("Recording %s of room %s started.", recording.id, self.room.slug)
         self.tell_everyone()
@@ -181,6 +186,8 @@ class RoomBroadcast:
         composer.set_participants(
             [(p.id, p.name) for p in self.room.participants.values()]
         )
+        if self.file is not None:
+            self._present.setdefault(self.file, set()).update(self.room.participants)
 
     def _feed(self, composer: Composer, participant: Participant, track: Track) -> None:
         loop = self.loop
@@ -249,8 +256,9 @@ class RoomBroadcast:
 
     def _finish(self, output: FileOutput) -> None:
         recording = self._finishing.pop(output, None)
+        present = self._present.pop(output, set())
         if recording is not None:
-            self.recordings.finish(recording, output.duration)
+            self.recordings.finish(recording, output.duration, len(present))
 
     def _forget_ended(self) -> None:
         ended = [s for s in self.streams.values() if not s.output.active]

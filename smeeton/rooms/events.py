@@ -78,6 +78,8 @@ class Welcome(Event, tag="welcome"):
     chat: list[ChatMessage]
     # What this participant arrives with turned off by the room's rules.
     muted: list[str] = []
+    # Where the browser goes after the meeting, when the room says so.
+    logout_url: str = ""
 
 
 class LobbyWaiting(Event, tag="lobby_waiting"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from smeeton.rooms import events, rules
@@ -45,10 +45,15 @@ class RoomSettings:
     # The stored room's id, None for a temporary room.
     store_id: int | None = None
     rules: RoomRules = field(default_factory=RoomRules)
+    # Kept with every recording of the room (the BigBlueButton API names its
+    # meeting there), so that the recordings say what they were of after
+    # the room is gone.
+    recording_labels: Mapping[str, object] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: object) -> RoomSettings:
         """From a stored room record."""
+        options = getattr(record, "options", None)
         return cls(
             slug=record.slug,  # type: ignore[attr-defined]
             name=record.name,  # type: ignore[attr-defined]
@@ -57,7 +62,8 @@ class RoomSettings:
             owner_id=record.owner_id,  # type: ignore[attr-defined]
             moderator_key=record.moderator_key,  # type: ignore[attr-defined]
             store_id=record.id,  # type: ignore[attr-defined]
-            rules=RoomRules.of(getattr(record, "options", None)),
+            rules=RoomRules.of(options),
+            recording_labels=_labels(options),
         )
 
 
@@ -380,6 +386,7 @@ class Room:
                 ],
                 chat=chat,
                 muted=sorted(participant.muted),
+                logout_url=self.rules.logout_url,
             )
         )
         # Changes of speaker are sent as they happen: say who it is now.
@@ -467,3 +474,10 @@ class Room:
             for mid, track in subscriber.offered_tracks()
         ]
         participant.deliver(events.Offer(offer, infos))
+
+
+def _labels(options: object) -> dict[str, object]:
+    # The stored room's options are JSON anyone may have written: only a
+    # mapping counts.
+    labels = options.get("recording_labels") if isinstance(options, Mapping) else None
+    return dict(labels) if isinstance(labels, Mapping) else {}

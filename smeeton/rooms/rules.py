@@ -44,6 +44,8 @@ class RoomRules:
     attendee_locks: frozenset[str] = frozenset()
     welcome: str = ""
     guest_policy: GuestPolicy = GuestPolicy.ALWAYS_ACCEPT
+    # Where the browser goes when the person leaves or the meeting ends.
+    logout_url: str = ""
 
     @classmethod
     def of(cls, options: Mapping[str, object] | None) -> RoomRules:
@@ -66,6 +68,7 @@ class RoomRules:
             guest_policy=GuestPolicy(policy)
             if policy in GuestPolicy.__members__
             else GuestPolicy.ALWAYS_ACCEPT,
+            logout_url=web_url(options.get("logout_url")),
         )
 
     def options(self) -> dict[str, object]:
@@ -77,6 +80,7 @@ class RoomRules:
             "attendee_locks": sorted(self.attendee_locks),
             "welcome": self.welcome,
             "guest_policy": self.guest_policy.value,
+            "logout_url": self.logout_url,
         }
 
     def locked(self, participant: Participant, what: str) -> bool:
@@ -136,3 +140,9 @@ def _count(value: object) -> int:
         return max(0, int(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return 0
+
+
+def web_url(value: object) -> str:
+    """An http or https URL, or "" for anything else: never javascript:."""
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else ""

@@ -61,3 +61,15 @@ async def test_join_links_land_a_moderator_and_an_attendee_in_the_meeting(
             "the ended view",
             lambda page=page: page.evaluate("document.body.dataset.view === 'ended'"),
         )
+
+
+async def test_leaving_a_meeting_created_with_logout_url_goes_there(bbb, new_page):
+    goodbye = f"{bbb.url}/test?goodbye=1"
+    call(bbb.url, "create", meetingID="lms-8", name="Chem", logoutURL=goodbye)
+    pupil = await new_page(
+        url(bbb.url, "join", meetingID="lms-8", fullName="Misty", role="VIEWER")
+    )
+    await joined(pupil)
+
+    await pupil.get_by_role("button", name="Leave").click()
+    await pupil.wait_for_url(goodbye, timeout=10000)

@@ -24,7 +24,7 @@ from smeeton.http.bbb.params import Params
 from smeeton.http.bbb.service import BbbService
 from smeeton.http.bbb.xml import BbbError, Field
 from smeeton.rooms import events, tickets
-from smeeton.rooms.rules import GuestPolicy, RoomRules
+from smeeton.rooms.rules import GuestPolicy, RoomRules, web_url
 from smeeton.signalling.messages import MAX_NAME_LENGTH
 from smeeton.store import BbbMeeting
 from smeeton.store.records import NAME_MAX
@@ -70,17 +70,28 @@ async def create(call: Call) -> Response:
     if not voice_bridge.isdigit() or len(voice_bridge) > 10:
         voice_bridge = str(70000 + secrets.randbelow(10000))
     rules = _rules(p, voice_bridge).options()
+    name = _clean(p.get("name", meeting_id), NAME_MAX)
+    internal_id = _internal_id(meeting_id, create_time)
+    meta = metadata(p)
+    # The room's recordings keep what getRecordings shows after the meeting
+    # and its room are gone.
+    labels = {
+        "meetingID": meeting_id,
+        "internalMeetingID": internal_id,
+        "name": name,
+        "meta": meta,
+    }
     created = await store.create_bbb_meeting(
         meeting_id=meeting_id,
-        name=_clean(p.get("name", meeting_id), NAME_MAX),
-        internal_id=_internal_id(meeting_id, create_time),
+        name=name,
+        internal_id=internal_id,
         attendee_pw=p.get("attendeePW") or secrets.token_urlsafe(9),
         moderator_pw=p.get("moderatorPW") or secrets.token_urlsafe(9),
         create_time=create_time,
         voice_bridge=voice_bridge,
-        options=rules,
+        options=rules | {"recording_labels": labels},
         settings=_settings(p) | {"rules": rules},
-        meta=_meta(p),
+        meta=meta,
     )
     if created is None:
         # Another create of the same meetingID won the race.
@@ -375,6 +386,7 @@ def _rules(p: Params, voice_bridge: str) -> RoomRules:
         guest_policy=GuestPolicy(policy)
         if policy in GuestPolicy.__members__
         else GuestPolicy.ALWAYS_ACCEPT,
+        logout_url=web_url(p.get("logoutURL")),
     )
 
 
@@ -397,7 +409,8 @@ def _settings(p: Params) -> dict[str, object]:
     return settings
 
 
-def _meta(p: Params) -> dict[str, str]:
+def metadata(p: Params) -> dict[str, str]:
+    """The meta_* parameters, names checked and in lower case."""
     meta = {}
     for name, value in p.prefixed("meta_").items():
         if not _META_NAME.fullmatch(name):

@@ -1,5 +1,6 @@
 """What the BigBlueButton API's calls share: the secret, the store, the
-live rooms, the ticket key, and what it tells integrations.
+live rooms, the recordings, the ticket and playback link keys, and what it
+tells integrations.
 
 It watches the rooms as an observer, so that webhooks hear of people coming
 and going and a meeting ended in the room (by a moderator or its time limit)
@@ -15,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from smeeton.http.bbb import webhooks
+from smeeton.recording.recordings import Recordings
 from smeeton.rooms.observers import RoomObserver
 from smeeton.rooms.participant import Participant
 from smeeton.rooms.registry import Rooms
@@ -29,10 +31,21 @@ Job = Callable[[], Awaitable[None]]
 class BbbService(RoomObserver):
     """The API's shared state, alive as long as the application."""
 
-    def __init__(self, secret: str, rooms: Rooms, ticket_key: bytes, domain: str):
+    def __init__(
+        self,
+        secret: str,
+        rooms: Rooms,
+        ticket_key: bytes,
+        domain: str,
+        recordings: Recordings,
+        link_key: bytes,
+    ):
         self.secret = secret
         self.rooms = rooms
         self.ticket_key = ticket_key
+        self.recordings = recordings
+        # Signs the playback links getRecordings hands out.
+        self.link_key = link_key
         self.callbacks = webhooks.Callbacks(secret, domain)
         # Set when the application starts.
         self.store: Store

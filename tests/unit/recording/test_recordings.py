@@ -44,3 +44,20 @@ def test_room_names_that_are_not_plain_directory_names_are_refused(tmp_path, slu
     with pytest.raises(ValueError):
         Recordings(tmp_path).create(slug)
     assert Recordings(tmp_path).get(slug, "20260101-000000-abcdef") is None
+
+
+def test_labels_and_publishing_are_kept_and_survive_the_finish(tmp_path):
+    recordings = Recordings(tmp_path)
+    labels = {"meetingID": "m-1", "meta": {"course": "Physics"}}
+    recording, path = recordings.create("room-1", labels)
+    assert recording.published is True
+    path.write_bytes(b"x" * 10)
+    # Changed while it is written: the finish keeps the change.
+    recordings.update(recording, published=False, labels={**labels, "tag": "a"})
+    recordings.finish(recording, 2.0, participants=3)
+    (done,) = recordings.all()
+    assert done.published is False
+    assert done.participants == 3
+    assert done.labels == {**labels, "tag": "a"}
+    with pytest.raises(ValueError):
+        recordings.update(done, status="complete")

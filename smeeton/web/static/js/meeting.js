@@ -77,6 +77,8 @@ class Meeting {
     this.controls = null;
     this.name = "";
     this.left = false;
+    /** Where to go after the meeting; empty: stay on the page. */
+    this.logoutUrl = "";
     this._listen();
     this._panels();
   }
@@ -101,6 +103,8 @@ class Meeting {
         track));
     if (muted.includes("microphone")) this.controls.setMicrophone(false);
     show("meeting");
+    this.logoutUrl = /^https?:\/\//i.test(welcome.logout_url || "") ?
+      welcome.logout_url : "";
     this._welcome(welcome);
     await this.controls.start();
   }
@@ -109,6 +113,16 @@ class Meeting {
     this.left = true;
     this.connection.leave();
     this._end(t("leftTitle"), t("leftMessage"), true);
+  }
+
+  /**
+   * Go where the room's integration asked, after the person has read why
+   * the meeting is over.
+   * @param {number} delay milliseconds
+   */
+  _goToLogout(delay) {
+    if (!this.logoutUrl) return;
+    setTimeout(() => location.assign(this.logoutUrl), delay);
   }
 
   /** @param {any} welcome the first one, or one after a reconnection */
@@ -185,6 +199,8 @@ class Meeting {
     byId("rejoin").hidden = !canRejoin;
     byId("connection-banner").hidden = true;
     show("ended");
+    if (this.left) this._goToLogout(0);
+    else if (!canRejoin) this._goToLogout(3000);
   }
 
   _listen() {
