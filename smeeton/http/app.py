@@ -96,6 +96,22 @@ class Services:
             await self.store.close()
 
 
+def same_origin(websocket: WebSocket, public_url: str) -> bool:
+    """Whether a browser's WebSocket comes from one of our own pages.
+
+    Browsers always send Origin on a WebSocket handshake; other clients
+    (test peers, load generators) send none and carry no cookie to abuse.
+    """
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin_host = urlsplit(origin).netloc.lower()
+    allowed = {websocket.headers.get("host", "").lower()}
+    if public_url:
+        allowed.add(urlsplit(public_url).netloc.lower())
+    return origin_host in allowed
+
+
 def create_app(config: Config) -> Starlette:
     services = Services(config)
 
@@ -117,6 +133,11 @@ def create_app(config: Config) -> Starlette:
         return PlainTextResponse("ok\n")
 
     async def websocket(websocket: WebSocket) -> None:
+        if not same_origin(websocket, config.server.public_url):
+            # Another site's page would ride on the host's cookie.
+            services.signalling_errors["foreign_origin"] += 1
+            await websocket.close(code=1008, reason="foreign origin")
+            return
         session = Session(websocket, services.rooms, services.signalling_errors)
         await session.run()
 

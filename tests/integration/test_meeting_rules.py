@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+import websockets
 
 from tests.server import RunningServer
 from tests.signalling import Client, create_room
@@ -325,3 +326,18 @@ def test_invite_tells_the_room_name_and_whether_a_code_is_needed_not_the_code(
     assert invite.json() == {"name": "Rapat Dinas", "access_code": True, "lobby": False}
     assert "4242" not in invite.text and key not in invite.text
     assert missing.status_code == 404
+
+
+async def test_websocket_from_another_sites_page_is_refused(server, clients):
+    slug, _ = create_room(server, "Guarded")
+    ours = await clients(Origin=server.url)
+    assert (await ours.join(slug, "Ana"))["type"] == "welcome"
+
+    foreign = Client(server, {"Origin": "https://evil.example"})
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        await foreign.connect()
+    assert refused.value.response.status_code == 403
+    assert (
+        server.metrics()['smeeton_signalling_errors_total{reason="foreign_origin"}']
+        == 1
+    )
