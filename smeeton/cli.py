@@ -81,6 +81,11 @@ def _add_room_commands(commands) -> None:
     create.add_argument(
         "--lobby", action="store_true", help="participants wait to be admitted"
     )
+    create.add_argument(
+        "--auto-record",
+        action="store_true",
+        help="record the meeting from its first participant on",
+    )
     create.add_argument("--owner", help="the host account that owns the room")
     create.set_defaults(run=rooms_create)
     listing = rooms.add_parser("list", help="list every room")
@@ -208,7 +213,11 @@ def rooms_create(cfg: configuration.Config, args: argparse.Namespace) -> int:
                 raise UsageError(f"no host account is named {args.owner!r}")
             owner_id = owner.id
         room = await store.create_room(
-            args.name, owner_id, access_code=args.access_code, lobby=args.lobby
+            args.name,
+            owner_id,
+            access_code=args.access_code,
+            lobby=args.lobby,
+            auto_record=args.auto_record,
         )
         links = _room_links(cfg, room)
         print(f"Created room {room.name!r}.")
@@ -218,6 +227,8 @@ def rooms_create(cfg: configuration.Config, args: argparse.Namespace) -> int:
             print(f"Access code:    {room.access_code}")
         if room.lobby:
             print("Participants wait in the lobby until a moderator admits them.")
+        if room.auto_record:
+            print("Meetings are recorded from the first participant on.")
 
     return _administer(cfg, work)
 

@@ -86,7 +86,8 @@ class RecordingConfig:
     preset: str = "veryfast"
     # Recordings older than this many days are deleted; 0 keeps them all.
     retention_days: int = 0
-    # Start recording every meeting when its first participant joins.
+    # Start recording every meeting when its first participant joins, as a
+    # room's own auto_record does; rooms that may not be recorded excepted.
     auto_start: bool = False
     # At most this many live streams per meeting.
     max_streams: int = 3

@@ -21,7 +21,9 @@ from smeeton.http.errors import (
 from smeeton.store import RoomRecord, User
 from smeeton.store.records import check_access_code, check_name
 
-ROOM_FIELDS = {"name", "access_code", "lobby"}
+ROOM_FIELDS = {"name", "access_code", "lobby", "auto_record"}
+# The settings that are true or false.
+_FLAGS = ("lobby", "auto_record")
 
 
 def base_url(request: Request) -> str:
@@ -39,6 +41,7 @@ def room_json(request: Request, room: RoomRecord) -> dict[str, object]:
         "name": room.name,
         "access_code": room.access_code,
         "lobby": room.lobby,
+        "auto_record": room.auto_record,
         "invite_url": invite,
         "moderator_url": f"{invite}?moderator={room.moderator_key}",
         "created_at": room.created_at.isoformat(),
@@ -58,10 +61,11 @@ def room_changes(body: dict[str, object], creating: bool) -> dict[str, object]:
             changes["access_code"] = check_access_code(code or None)
     except ValueError as exc:
         raise bad_request(str(exc)) from None
-    if "lobby" in body:
-        if not isinstance(body["lobby"], bool):
-            raise bad_request("lobby must be true or false")
-        changes["lobby"] = body["lobby"]
+    for flag in _FLAGS:
+        if flag in body:
+            if not isinstance(body[flag], bool):
+                raise bad_request(f"{flag} must be true or false")
+            changes[flag] = body[flag]
     return changes
 
 

@@ -24,7 +24,7 @@ from smeeton.recording.outputs import (
     StreamOutput,
 )
 from smeeton.recording.recordings import Recording, Recordings
-from smeeton.rooms import events
+from smeeton.rooms import events, rules
 from smeeton.rooms.errors import UserError
 from smeeton.rooms.moderation import require_moderator
 from smeeton.rooms.observers import RoomObserver
@@ -330,10 +330,12 @@ class Broadcasts(RoomObserver):
 
     def start_recording(self, room: Room, by: Participant) -> None:
         require_moderator(by, "record the meeting")
+        rules.check_recording(room, starting=True)
         self.of(room).start_recording()
 
     def stop_recording(self, room: Room, by: Participant) -> None:
         require_moderator(by, "stop the recording")
+        rules.check_recording(room, starting=False)
         broadcast = self.of(room)
         broadcast.stop_recording()
         broadcast.stopped_by_moderator = True
@@ -349,11 +351,9 @@ class Broadcasts(RoomObserver):
     # RoomObserver.
 
     def participant_joined(self, room: Room, participant: Participant) -> None:
-        # LIMITATION: `auto_start` is one switch for every room; a per-room
-        # setting needs a column in the rooms table.
         broadcast = self._rooms.get(id(room))
         if (
-            self.config.auto_start
+            rules.records_on_arrival(room, self.config.auto_start)
             and (broadcast is None or broadcast.file is None)
             and not (broadcast is not None and broadcast.stopped_by_moderator)
         ):

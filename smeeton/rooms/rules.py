@@ -1,10 +1,10 @@
 """The rules a room can hold its meeting to: a size limit, a time limit,
-microphones off on arrival, what attendees may not use, a welcome text and
-what happens to guests.
+microphones off on arrival, what attendees may not use, a welcome text,
+what happens to guests, and whether and how the meeting is recorded.
 
 They come from the stored room's options (the BigBlueButton API sets them
-with `create`); a room without options has none of them. Moderators are
-never locked.
+with `create`, a host sets `auto_record`); a room without options has none
+of them. Moderators are never locked.
 """
 
 from __future__ import annotations
@@ -46,6 +46,13 @@ class RoomRules:
     guest_policy: GuestPolicy = GuestPolicy.ALWAYS_ACCEPT
     # Where the browser goes when the person leaves or the meeting ends.
     logout_url: str = ""
+    # Recording starts when the first participant arrives.
+    auto_record: bool = False
+    # False: the meeting is never recorded (BigBlueButton's record=false).
+    recordable: bool = True
+    # False: moderators may not start or stop the recording themselves
+    # (allowStartStopRecording=false); auto_record still records.
+    manual_recording: bool = True
 
     @classmethod
     def of(cls, options: Mapping[str, object] | None) -> RoomRules:
@@ -69,6 +76,10 @@ class RoomRules:
             if policy in GuestPolicy.__members__
             else GuestPolicy.ALWAYS_ACCEPT,
             logout_url=web_url(options.get("logout_url")),
+            auto_record=bool(options.get("auto_record")),
+            # Absent means allowed: rooms stored before these existed record.
+            recordable=options.get("recordable") is not False,
+            manual_recording=options.get("manual_recording") is not False,
         )
 
     def options(self) -> dict[str, object]:
@@ -81,6 +92,9 @@ class RoomRules:
             "welcome": self.welcome,
             "guest_policy": self.guest_policy.value,
             "logout_url": self.logout_url,
+            "auto_record": self.auto_record,
+            "recordable": self.recordable,
+            "manual_recording": self.manual_recording,
         }
 
     def locked(self, participant: Participant, what: str) -> bool:
@@ -128,6 +142,25 @@ def check_chat(room: Room, participant: Participant, private: bool) -> None:
     if room.rules.locked(participant, what):
         kind = "private" if private else "public"
         raise PermissionDenied(f"Attendees may not send {kind} messages here.")
+
+
+def check_recording(room: Room, starting: bool) -> None:
+    """Refuse a moderator's start or stop the room's rules do not allow."""
+    rules = room.rules
+    if not rules.recordable:
+        raise PermissionDenied("This meeting may not be recorded.")
+    if not rules.manual_recording:
+        verb = "start" if starting else "stop"
+        raise PermissionDenied(
+            f"Moderators may not {verb} the recording of this meeting."
+        )
+
+
+def records_on_arrival(room: Room, server_wide: bool) -> bool:
+    """Whether the first arrival starts the recording: the room's own
+    setting or the server-wide switch, unless the room may not be recorded."""
+    rules = room.rules
+    return rules.recordable and (rules.auto_record or server_wide)
 
 
 def welcome_text(room: Room) -> str:

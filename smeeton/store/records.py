@@ -14,6 +14,8 @@ CHAT_TEXT_MAX = 2000
 PASSWORD_MAX = 1024
 SLUG_ALPHABET = string.ascii_lowercase + string.digits
 SLUG_LENGTH = 10
+# The room option a host sets; rooms.rules reads it with the others.
+AUTO_RECORD = "auto_record"
 
 
 def new_slug() -> str:
@@ -44,6 +46,11 @@ class RoomRecord:
     created_at: datetime
     # The rules of the meeting held there (see rooms.rules); empty for none.
     options: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def auto_record(self) -> bool:
+        """Whether recording starts when the first participant arrives."""
+        return self.options.get(AUTO_RECORD) is True
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,13 @@ def check_access_code(value: object) -> str | None:
     value = value.strip()
     if not 1 <= len(value) <= ACCESS_CODE_MAX:
         raise ValueError(f"access code must be 1 to {ACCESS_CODE_MAX} characters")
+    return value
+
+
+def check_flag(value: object, what: str) -> bool:
+    """A true or false setting; not 1, "yes" or "on"."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false")
     return value
 
 

@@ -17,11 +17,13 @@ from smeeton.store import database, passwords
 from smeeton.store.bbb import BbbMeetings
 from smeeton.store.models import ChatMessageRow, RoomRow, UserRow
 from smeeton.store.records import (
+    AUTO_RECORD,
     ChatRecord,
     RoomRecord,
     User,
     check_access_code,
     check_chat_text,
+    check_flag,
     check_name,
     check_password,
     new_slug,
@@ -122,12 +124,14 @@ class Store(BbbMeetings):
         owner_id: int | None,
         access_code: str | None = None,
         lobby: bool = False,
+        auto_record: bool = False,
     ) -> RoomRecord:
-        """A new room with a fresh slug and moderator key."""
+        """A new room with a fresh slug and moderator key; `auto_record`
+        starts recording when the first participant arrives."""
         name = check_name(name, "room name")
         access_code = check_access_code(access_code)
-        if not isinstance(lobby, bool):
-            raise ValueError("lobby must be true or false")
+        lobby = check_flag(lobby, "lobby")
+        options = {AUTO_RECORD: check_flag(auto_record, "auto_record")}
 
         # A slug collision is astronomically rare; try again with a new one.
         for _ in range(5):
@@ -138,6 +142,7 @@ class Store(BbbMeetings):
                 lobby=lobby,
                 owner_id=owner_id,
                 moderator_key=secrets.token_urlsafe(24),
+                options=json.dumps(options),
             )
             async with self._sessions() as session:
                 session.add(row)
@@ -182,24 +187,32 @@ class Store(BbbMeetings):
         name: str | _Unset = UNSET,
         access_code: str | None | _Unset = UNSET,
         lobby: bool | _Unset = UNSET,
+        auto_record: bool | _Unset = UNSET,
     ) -> RoomRecord | None:
         """Change the fields given; `access_code=None` removes the code.
         None when no room has that slug; ValueError for a bad value."""
         changes: dict[str, object] = {}
+        option_changes: dict[str, object] = {}
         if name is not UNSET:
             changes["name"] = check_name(name, "room name")
         if access_code is not UNSET:
             changes["access_code"] = check_access_code(access_code)
         if lobby is not UNSET:
-            if not isinstance(lobby, bool):
-                raise ValueError("lobby must be true or false")
-            changes["lobby"] = lobby
+            changes["lobby"] = check_flag(lobby, "lobby")
+        if auto_record is not UNSET:
+            option_changes[AUTO_RECORD] = check_flag(auto_record, "auto_record")
         async with self._sessions() as session:
             row = await session.scalar(select(RoomRow).where(RoomRow.slug == slug))
             if row is None:
                 return None
             for key, value in changes.items():
                 setattr(row, key, value)
+            if option_changes:
+                # The other options (the BigBlueButton API's rules) are kept.
+                options = json.loads(row.options) if row.options else {}
+                if not isinstance(options, dict):
+                    options = {}
+                row.options = json.dumps(options | option_changes)
             await session.commit()
             return _room(row)
 

@@ -32,10 +32,13 @@ async def test_host_signs_in_creates_edits_and_deletes_a_room(server, new_page):
     await create.get_by_label("Room name").fill("Weekly call")
     await create.get_by_label("Access code (optional)").fill("1234")
     await create.get_by_label(re.compile("^Lobby")).check()
+    await create.get_by_label(re.compile("^Record automatically")).check()
     await create.get_by_role("button", name="Create room").click()
     room = page.get_by_role("listitem", name="Weekly call")
     await expect(room).to_be_visible()
-    await expect(room.get_by_text("Access code: 1234 · Lobby on")).to_be_visible()
+    await expect(
+        room.get_by_text("Access code: 1234 · Lobby on · Recorded automatically")
+    ).to_be_visible()
     invite = room.get_by_role("link", name=re.compile(r"\/r\/[a-z0-9]{10}$"))
     invite_url = await invite.get_attribute("href")
     assert invite_url.startswith(server.url + "/r/")
@@ -51,12 +54,17 @@ async def test_host_signs_in_creates_edits_and_deletes_a_room(server, new_page):
     await room.get_by_role("button", name="Edit Weekly call").click()
     dialog = page.get_by_role("dialog", name="Edit room")
     await expect(dialog.get_by_label("Room name")).to_have_value("Weekly call")
+    auto_record = dialog.get_by_label(re.compile("^Record automatically"))
+    await expect(auto_record).to_be_checked()
     await dialog.get_by_label("Room name").fill("Monthly call")
     await dialog.get_by_label("Access code (optional)").fill("")
+    await auto_record.uncheck()
     await dialog.get_by_role("button", name="Save").click()
     await expect(dialog).to_be_hidden()
     room = page.get_by_role("listitem", name="Monthly call")
-    await expect(room.get_by_text("No access code · Lobby on")).to_be_visible()
+    await expect(
+        room.get_by_text("No access code · Lobby on", exact=True)
+    ).to_be_visible()
     await expect(page.get_by_role("listitem", name="Weekly call")).to_have_count(0)
 
     # It is still there after a reload: the session and the room are kept.
@@ -82,6 +90,9 @@ async def test_home_page_switches_to_bahasa_indonesia(server, new_page):
         page.get_by_role("heading", name="Masuk sebagai penyelenggara")
     ).to_be_visible()
     await expect(page.get_by_role("button", name="Masuk")).to_be_visible()
+    # The form is there before signing in, hidden, already in Indonesian.
+    create = page.locator("#create-room")
+    await expect(create.get_by_label(re.compile("^Rekam otomatis"))).to_be_attached()
     assert await page.evaluate("document.documentElement.lang") == "id"
     await page.reload()
     await expect(page.get_by_label("Kata sandi")).to_be_visible()

@@ -4,7 +4,9 @@ and a restart of the real server."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sqlite3
 
 import httpx
 import pytest
@@ -34,7 +36,7 @@ def test_cli_creates_user_and_room_and_prints_both_links(server):
     created = server.run_cli("users", "create", "alice", "--password", "s3cret")
     printed = server.run_cli(
         "rooms", "create", "Weekly call", "--access-code", "1234", "--lobby",
-        "--owner", "alice",
+        "--auto-record", "--owner", "alice",
     )  # fmt: skip
 
     invite = re.search(r"Invite link:\s+(\S+)", printed)
@@ -52,6 +54,8 @@ def test_cli_creates_user_and_room_and_prints_both_links(server):
         "1234",
         True,
     )
+    assert room["auto_record"] is True
+    assert "recorded from the first participant on" in printed
     assert room["moderator_url"] == moderator[1]
     assert slug in server.run_cli("rooms", "list")
     assert "alice" in server.run_cli("users", "list")
@@ -115,9 +119,10 @@ def test_api_creates_lists_edits_and_deletes_own_rooms(server):
     assert room["invite_url"] == f"{server.url}/r/{room['slug']}"
     assert room["moderator_url"].startswith(room["invite_url"] + "?moderator=")
     assert set(room) == {
-        "name", "slug", "access_code", "lobby", "invite_url", "moderator_url",
-        "created_at",
+        "name", "slug", "access_code", "lobby", "auto_record", "invite_url",
+        "moderator_url", "created_at",
     }  # fmt: skip
+    assert room["auto_record"] is False
     assert listed == [room]
     assert (edited["name"], edited["access_code"], edited["lobby"]) == (
         "Planning",
@@ -127,6 +132,46 @@ def test_api_creates_lists_edits_and_deletes_own_rooms(server):
     assert fetched == edited
     assert deleted.status_code == 204
     assert gone.status_code == 404
+
+
+def test_api_round_trips_auto_record_and_patch_keeps_other_options(server):
+    server.run_cli("users", "create", "alice", "--password", "s3cret")
+    client = sign_in(server, "alice", "s3cret")
+    created = client.post(
+        "/api/v1/rooms", json={"name": "Lecture", "auto_record": True}
+    )
+    slug = created.json()["slug"]
+    # Options another part of Smeeton wrote (the BigBlueButton API's rules).
+    with sqlite3.connect(server.data_dir / "smeeton.db") as db:
+        db.execute(
+            "update rooms set options = ? where slug = ?",
+            (json.dumps({"auto_record": True, "welcome": "Hi", "duration": 30}), slug),
+        )
+
+    off = client.patch(f"/api/v1/rooms/{slug}", json={"auto_record": False})
+    renamed = client.patch(f"/api/v1/rooms/{slug}", json={"name": "Lecture 2"})
+    listed = client.get("/api/v1/rooms").json()["rooms"]
+    on = client.patch(f"/api/v1/rooms/{slug}", json={"auto_record": True})
+    fetched = client.get(f"/api/v1/rooms/{slug}").json()
+    client.close()
+    kept = asyncio.run(room_options(server, slug))
+
+    assert created.status_code == 201 and created.json()["auto_record"] is True
+    assert off.status_code == 200 and off.json()["auto_record"] is False
+    assert renamed.json()["auto_record"] is False
+    assert listed == [renamed.json()]
+    assert on.json()["auto_record"] is True and fetched == on.json()
+    assert kept == {"auto_record": True, "welcome": "Hi", "duration": 30}
+
+
+async def room_options(server, slug: str) -> dict:
+    store = await Store.open(Config(data_dir=str(server.data_dir)))
+    try:
+        room = await store.room_by_slug(slug)
+        assert room is not None
+        return dict(room.options)
+    finally:
+        await store.close()
 
 
 def test_api_refuses_strangers_other_owners_and_bad_parameters(server):
@@ -151,6 +196,8 @@ def test_api_refuses_strangers_other_owners_and_bad_parameters(server):
         {"name": "ok", "access_code": "c" * 65},
         {"name": "ok", "access_code": 1234},
         {"name": "ok", "lobby": "yes"},
+        {"name": "ok", "auto_record": "true"},
+        {"name": "ok", "auto_record": None},
         {"name": "ok", "colour": "red"},
         [],
     ]:
@@ -165,8 +212,15 @@ def test_api_refuses_strangers_other_owners_and_bad_parameters(server):
     assert not_json.status_code == 400
     assert form.status_code == 415
     assert alice.patch(f"/api/v1/rooms/{slug}", json={"lobby": 1}).status_code == 400
+    bad_flag = alice.patch(f"/api/v1/rooms/{slug}", json={"auto_record": 1})
+    assert bad_flag.status_code == 400
+    assert "auto_record" in bad_flag.json()["message"]
     (room,) = alice.get("/api/v1/rooms").json()["rooms"]
-    assert (room["name"], room["lobby"]) == ("Alice's", False)
+    assert (room["name"], room["lobby"], room["auto_record"]) == (
+        "Alice's",
+        False,
+        False,
+    )
     for client in (alice, bob, stranger):
         client.close()
 

@@ -750,3 +750,71 @@ def run_js(script: str, *args: str) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def moderator_join(server, meeting_id: str) -> str:
+    return url(server.url, "join", meetingID=meeting_id, fullName="T", role="MODERATOR")
+
+
+async def test_auto_start_recording_records_without_start_and_locks_start_stop(
+    bbb_recorded,
+):
+    server = bbb_recorded
+    call(
+        server.url,
+        "create",
+        meetingID="auto",
+        autoStartRecording="true",
+        allowStartStopRecording="false",
+    )
+    call(server.url, "create", meetingID="by-hand", allowStartStopRecording="false")
+    teacher = await join_with_ticket(server, moderator_join(server, "auto"))
+    other = await join_with_ticket(server, moderator_join(server, "by-hand"))
+    try:
+        # Recorded from the first arrival on, with nobody asking.
+        await recording_state(teacher, True)
+
+        # Neither stopped nor started by hand, here or in a meeting that
+        # does not record by itself.
+        await teacher.send({"type": "stop_recording"})
+        refused = await teacher.next("error")
+        assert refused["code"] == "permission_denied"
+        assert "may not stop" in refused["message"]
+        await other.send({"type": "start_recording"})
+        refused = await other.next("error")
+        assert refused["code"] == "permission_denied"
+        assert "may not start" in refused["message"]
+        assert not any(m["recording"] for m in other.of_type("recording_state"))
+        assert teacher.of_type("recording_state")[-1]["recording"] is True
+        await asyncio.sleep(2)
+        call(server.url, "end", meetingID="auto")
+        await teacher.next("meeting_ended")
+    finally:
+        await teacher.close()
+        await other.close()
+
+    # The meeting's recording is listed once finished.
+    deadline = time.monotonic() + 10
+    while not (found := recordings_of(server.url, meetingID="auto")):
+        assert time.monotonic() < deadline, "no recording of meeting auto"
+        await asyncio.sleep(0.1)
+    (recording,) = found.values()
+    assert recording.findtext("state") == "published"
+    # A still, empty picture: small, but a whole MP4.
+    assert int(recording.findtext("size")) > 1_000
+
+
+async def test_record_false_refuses_start_recording_and_auto_start(bbb):
+    call(bbb.url, "create", meetingID="off", record="false", autoStartRecording="true")
+    teacher = await join_with_ticket(bbb, moderator_join(bbb, "off"))
+    try:
+        first = await teacher.next("recording_state")
+        await teacher.send({"type": "start_recording"})
+        refused = await teacher.next("error")
+    finally:
+        await teacher.close()
+
+    assert first["recording"] is False
+    assert refused["code"] == "permission_denied"
+    assert refused["message"] == "This meeting may not be recorded."
+    assert all(not m["recording"] for m in teacher.of_type("recording_state"))

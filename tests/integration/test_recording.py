@@ -222,3 +222,71 @@ async def test_recording_holds_every_publisher_tone_without_gaps_and_downloads(
         for participant in (a, b, c):
             await participant.close()
         await host.close()
+
+
+async def test_room_created_with_auto_record_records_from_first_arrival(
+    server, tmp_path
+):
+    server.run_cli("users", "create", "alice", "--password", "s3cret")
+    slug, key = create_room(server, "Lecture", "--owner", "alice", "--auto-record")
+    a = publisher(server, slug, "Ana")
+    host = Client(server)
+    budi = Client(server)
+    try:
+        # Ana arrives first, as an attendee: recording starts without anyone
+        # asking, and she is told.
+        await publish(a, 440)
+        await wait_for(
+            lambda: any(
+                m["type"] == "recording_state" and m["recording"] for m in a.messages
+            ),
+            15,
+            "the automatic recording",
+        )
+        await asyncio.sleep(3)
+
+        # She leaves; the meeting is over, and its recording finished.
+        await a.close()
+        api = httpx.AsyncClient(base_url=server.url, timeout=10)
+        login = await api.post(
+            "/api/v1/session", json={"name": "alice", "password": "s3cret"}
+        )
+        assert login.status_code == 200
+
+        async def listed() -> list[dict]:
+            answer = await api.get(f"/api/v1/rooms/{slug}/recordings")
+            assert answer.status_code == 200, answer.text
+            return answer.json()["recordings"]
+
+        deadline = time.monotonic() + 10
+        while [r["status"] for r in await listed()] != ["complete"]:
+            assert time.monotonic() < deadline, await listed()
+            await asyncio.sleep(0.1)
+        (entry,) = await listed()
+        download = await api.get(entry["url"])
+        assert download.status_code == 200
+        path = tmp_path / "auto.mp4"
+        path.write_bytes(download.content)
+        info = probe(path)
+        assert sorted(s["codec_name"] for s in info["streams"]) == ["aac", "h264"]
+        assert float(info["format"]["duration"]) > 2.5
+        assert entry["duration"] > 2.5 and entry["size"] == len(download.content)
+
+        # The next meeting records again; a moderator who stops it stops it
+        # for the rest of that meeting, however many more arrive.
+        a = publisher(server, slug, "Ana")
+        await a.join()
+        await host.join(slug, "Host", moderator_key=key)
+        await recording_state(host, True)
+        await host.send({"type": "stop_recording"})
+        await recording_state(host, False)
+        await budi.join(slug, "Budi")
+        assert (await budi.next("recording_state"))["recording"] is False
+        await asyncio.sleep(0.5)
+        states = [m["recording"] for m in host.of_type("recording_state")]
+        assert not any(states[states.index(False) :]), states
+        await api.aclose()
+    finally:
+        await a.close()
+        await host.close()
+        await budi.close()

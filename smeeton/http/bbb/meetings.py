@@ -387,6 +387,12 @@ def _rules(p: Params, voice_bridge: str) -> RoomRules:
         if policy in GuestPolicy.__members__
         else GuestPolicy.ALWAYS_ACCEPT,
         logout_url=web_url(p.get("logoutURL")),
+        # BigBlueButton refuses to record without `record=true`; here only
+        # `record=false` refuses, so that a moderator can still record a
+        # meeting whose integration never says (docs/bbb-api.md).
+        recordable=p.flag("record", True),
+        auto_record=p.flag("autoStartRecording"),
+        manual_recording=p.flag("allowStartStopRecording", True),
     )
 
 

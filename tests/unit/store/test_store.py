@@ -131,6 +131,42 @@ async def test_update_room_changes_only_given_fields(store):
         await store.update_room(room.slug, name="")
 
 
+async def test_auto_record_is_kept_in_options_and_update_keeps_the_others(store):
+    plain = await store.create_room("Plain", None)
+    room = await store.create_room("Recorded", None, auto_record=True)
+    meeting = await store.create_bbb_meeting(
+        meeting_id="m1",
+        name="Lecture",
+        internal_id="i1",
+        attendee_pw="ap",
+        moderator_pw="mp",
+        create_time=1,
+        voice_bridge="70001",
+        options={"welcome": "Hello", "mute_on_start": True},
+        settings={},
+        meta={},
+    )
+    assert meeting is not None
+
+    turned_on = await store.update_room(meeting.room_slug, auto_record=True)
+    renamed = await store.update_room(meeting.room_slug, name="Lecture 2")
+    turned_off = await store.update_room(room.slug, auto_record=False)
+
+    assert plain.auto_record is False
+    assert room.auto_record is True and room.options["auto_record"] is True
+    assert turned_on.options == {
+        "welcome": "Hello", "mute_on_start": True, "auto_record": True
+    }  # fmt: skip
+    assert renamed.options == turned_on.options and renamed.auto_record
+    assert turned_off.auto_record is False
+    assert await store.room_by_slug(room.slug) == turned_off
+    for bad in (1, "yes", None):
+        with pytest.raises(ValueError, match="auto_record"):
+            await store.update_room(room.slug, auto_record=bad)
+        with pytest.raises(ValueError, match="auto_record"):
+            await store.create_room("Room", None, auto_record=bad)
+
+
 async def test_delete_room_removes_it_and_its_chat(store):
     room = await store.create_room("Room", None)
     await store.add_chat_message(room.id, "p1", "Ana", "hello", 1.0)

@@ -7,6 +7,7 @@
  * @property {string} name
  * @property {string | null} access_code
  * @property {boolean} lobby
+ * @property {boolean} auto_record recording starts with the first arrival
  * @property {string} invite_url
  * @property {string} moderator_url
  * @property {string} created_at
@@ -92,7 +93,15 @@ export async function listRooms() {
 }
 
 /**
- * @param {{name: string, access_code: string | null, lobby: boolean}} fields
+ * @typedef {object} RoomFields
+ * @property {string} [name]
+ * @property {string | null} [access_code]
+ * @property {boolean} [lobby]
+ * @property {boolean} [auto_record]
+ */
+
+/**
+ * @param {RoomFields & {name: string}} fields
  * @returns {Promise<Room>}
  */
 export function createRoom(fields) {
@@ -101,7 +110,7 @@ export function createRoom(fields) {
 
 /**
  * @param {string} slug
- * @param {{name?: string, access_code?: string | null, lobby?: boolean}} fields
+ * @param {RoomFields} fields
  * @returns {Promise<Room>}
  */
 export function editRoom(slug, fields) {

@@ -129,6 +129,7 @@ function roomItem(room) {
       ? t("accessCodeIs", { code: room.access_code })
       : t("noAccessCode"),
     room.lobby ? t("lobbyOn") : t("lobbyOff"),
+    ...(room.auto_record ? [t("autoRecordOn")] : []),
   ].join(" · ");
 
   const edit = el("button", { type: "button",
@@ -290,6 +291,7 @@ function roomFields(form) {
     name: String(fields.get("name") || "").trim(),
     access_code: code || null,
     lobby: fields.get("lobby") === "on",
+    auto_record: fields.get("auto_record") === "on",
   };
 }
 
@@ -316,6 +318,7 @@ function openEdit(room) {
   byId("edit-name").value = room.name;
   byId("edit-code").value = room.access_code || "";
   byId("edit-lobby").checked = room.lobby;
+  byId("edit-auto-record").checked = room.auto_record;
   byId("edit-error").textContent = "";
   byId("edit-dialog").showModal();
 }

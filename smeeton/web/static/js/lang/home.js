@@ -17,6 +17,8 @@ export default {
     roomName: "Room name",
     accessCode: "Access code (optional)",
     lobby: "Lobby: participants wait until a moderator lets them in",
+    autoRecord: "Record automatically: recording starts when the first " +
+      "participant joins",
     create: "Create room",
     created: "Room “{name}” created.",
     yourRooms: "Your rooms",
@@ -34,6 +36,7 @@ export default {
     noAccessCode: "No access code",
     lobbyOn: "Lobby on",
     lobbyOff: "Lobby off",
+    autoRecordOn: "Recorded automatically",
     openRoom: "Open as moderator",
     openRoomOf: "Open {name} as moderator",
     edit: "Edit",
@@ -80,6 +83,8 @@ export default {
     accessCode: "Kode akses (opsional)",
     lobby: "Ruang tunggu: peserta menunggu sampai moderator " +
       "mengizinkan masuk",
+    autoRecord: "Rekam otomatis: perekaman dimulai saat peserta pertama " +
+      "bergabung",
     create: "Buat ruang",
     created: "Ruang “{name}” sudah dibuat.",
     yourRooms: "Ruang rapat Anda",
@@ -97,6 +102,7 @@ export default {
     noAccessCode: "Tanpa kode akses",
     lobbyOn: "Ruang tunggu aktif",
     lobbyOff: "Ruang tunggu nonaktif",
+    autoRecordOn: "Direkam otomatis",
     openRoom: "Buka sebagai moderator",
     openRoomOf: "Buka {name} sebagai moderator",
     edit: "Ubah",
