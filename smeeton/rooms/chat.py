@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from smeeton.rooms import events
 from smeeton.rooms.errors import UserError
+from smeeton.rooms.limits import BurstLimit
 
 if TYPE_CHECKING:
     from smeeton.rooms.participant import Participant
@@ -46,7 +47,9 @@ class Chat:
         self._store = store
         self._room_id = room_id
         self.history = history[-HISTORY:]
-        self._sent: dict[str, list[float]] = {}
+        self._limit = BurstLimit(
+            _BURST, _BURST_SECONDS, "Too many messages at once; wait a moment."
+        )
 
     @classmethod
     async def load(cls, store: ChatStore | None, room_id: int | None) -> Chat:
@@ -63,7 +66,7 @@ class Chat:
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             raise UserError(f"A chat message has 1 to {MAX_TEXT} characters.")
-        self._limit(sender.id)
+        self._limit.check(sender.id)
         now = time.time()
         if to is not None:
             return events.ChatMessage(
@@ -97,14 +100,6 @@ class Chat:
         self.history.append(message)
         del self.history[:-HISTORY]
         return message
-
-    def _limit(self, sender_id: str) -> None:
-        now = time.monotonic()
-        recent = [t for t in self._sent.get(sender_id, []) if now - t < _BURST_SECONDS]
-        if len(recent) >= _BURST:
-            raise UserError("Too many messages at once; wait a moment.", "slow_down")
-        recent.append(now)
-        self._sent[sender_id] = recent
 
 
 def _message(record: object) -> events.ChatMessage:

@@ -37,6 +37,7 @@ def raise_hand(room: Room, participant: Participant, raised: bool) -> None:
 def react(room: Room, participant: Participant, emoji: str) -> None:
     if emoji not in REACTIONS:
         raise UserError("That reaction is not one of the offered ones.")
+    room.reaction_limit.check(participant.id)
     event = events.Reaction(participant.id, emoji)
     for other in room.participants.values():
         other.deliver(event)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from smeeton.rooms import events, rules
 from smeeton.rooms.chat import Chat
 from smeeton.rooms.errors import UserError
+from smeeton.rooms.limits import BurstLimit
 from smeeton.rooms.lobby import Lobby
 from smeeton.rooms.observers import Observers
 from smeeton.rooms.participant import Participant, Role, SessionLink
@@ -109,6 +110,10 @@ class Room:
         self._away_timers: dict[str, asyncio.TimerHandle] = {}
         self._time_limit: asyncio.TimerHandle | None = None
         self.speaker = SpeakerDetector(self)
+        # A few reactions a second is applause; more is someone's script.
+        self.reaction_limit = BurstLimit(
+            5, 2.0, "Too many reactions at once; wait a moment."
+        )
 
     @property
     def slug(self) -> str:
