@@ -80,6 +80,8 @@ class Welcome(Event, tag="welcome"):
     muted: list[str] = []
     # Where the browser goes after the meeting, when the room says so.
     logout_url: str = ""
+    # Whether moderators may start and stop the recording by hand here.
+    recording_controls: bool = True
 
 
 class LobbyWaiting(Event, tag="lobby_waiting"):

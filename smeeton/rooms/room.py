@@ -392,6 +392,9 @@ class Room:
                 chat=chat,
                 muted=sorted(participant.muted),
                 logout_url=self.rules.logout_url,
+                recording_controls=(
+                    self.rules.recordable and self.rules.manual_recording
+                ),
             )
         )
         # Changes of speaker are sent as they happen: say who it is now.

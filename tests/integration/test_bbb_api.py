@@ -770,6 +770,9 @@ async def test_auto_start_recording_records_without_start_and_locks_start_stop(
     call(server.url, "create", meetingID="by-hand", allowStartStopRecording="false")
     teacher = await join_with_ticket(server, moderator_join(server, "auto"))
     other = await join_with_ticket(server, moderator_join(server, "by-hand"))
+    # The page is told not to offer buttons the server would refuse.
+    assert teacher.reply["recording_controls"] is False
+    assert other.reply["recording_controls"] is False
     try:
         # Recorded from the first arrival on, with nobody asking.
         await recording_state(teacher, True)

@@ -149,6 +149,7 @@ class Meeting {
     byId("room-name").textContent = welcome.room_name || this.slug;
     document.title = `${welcome.room_name || this.slug} · Smeeton`;
     this.moderation.setLocked(Boolean(welcome.locked));
+    this.recording.controls = welcome.recording_controls !== false;
     this.recording.render();
   }
 

@@ -28,6 +28,8 @@ export class RecordingPanel {
     this.connection = connection;
     /** @type {RecordingState} */
     this.state = { recording: false, started: 0, streams: [] };
+    /** Whether this room lets moderators start and stop it by hand. */
+    this.controls = true;
     this.indicator = byId("recording-indicator");
     this.recordButton = byId("toggle-recording");
     this.streamButton = byId("open-streams");
@@ -103,7 +105,7 @@ export class RecordingPanel {
     this.indicator.hidden = !recording && !live;
     byId("recording-text").textContent = t(recording && live
       ? "recordingAndLive" : recording ? "recording" : "live");
-    this.recordButton.hidden = !moderator;
+    this.recordButton.hidden = !moderator || !this.controls;
     this.streamButton.hidden = !moderator;
     this.recordButton.textContent = t(recording ? "stopRecording"
       : "startRecording");
