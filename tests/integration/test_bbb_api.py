@@ -774,8 +774,13 @@ async def test_auto_start_recording_records_without_start_and_locks_start_stop(
     assert teacher.reply["recording_controls"] is False
     assert other.reply["recording_controls"] is False
     try:
-        # Recorded from the first arrival on, with nobody asking.
+        # Recorded from the first arrival on, with nobody asking, and the
+        # API says so.
         await recording_state(teacher, True)
+        info = call(server.url, "getMeetingInfo", meetingID="auto")
+        assert info.findtext("recording") == "true"
+        info = call(server.url, "getMeetingInfo", meetingID="by-hand")
+        assert info.findtext("recording") == "false"
 
         # Neither stopped nor started by hand, here or in a meeting that
         # does not record by itself.

@@ -24,6 +24,7 @@ from smeeton.http.bbb.params import Params
 from smeeton.http.bbb.service import BbbService
 from smeeton.http.bbb.xml import BbbError, Field
 from smeeton.rooms import events, tickets
+from smeeton.rooms.room import Room
 from smeeton.rooms.rules import GuestPolicy, RoomRules, web_url
 from smeeton.signalling.messages import MAX_NAME_LENGTH
 from smeeton.store import BbbMeeting
@@ -281,7 +282,7 @@ def meeting_fields(service: BbbService, meeting: BbbMeeting) -> list[Field]:
         ("running", bool(people)),
         ("duration", rules.duration),
         ("hasUserJoined", meeting.meeting_id in service.joined),
-        ("recording", False),
+        ("recording", _recording(service, room)),
         ("hasBeenForciblyEnded", False),
         ("startTime", meeting.create_time),
         ("endTime", 0),
@@ -298,6 +299,11 @@ def meeting_fields(service: BbbService, meeting: BbbMeeting) -> list[Field]:
 
 
 # Steps.
+
+
+def _recording(service: BbbService, room: Room | None) -> bool:
+    broadcasts = service.rooms.broadcasts
+    return bool(room and broadcasts and broadcasts.state(room).recording)
 
 
 def _again(p: Params, existing: BbbMeeting, service: BbbService) -> Response:
