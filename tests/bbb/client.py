@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
+from pathlib import Path
 from urllib.parse import parse_qs, quote_plus, urlsplit
 from xml.etree import ElementTree
+
+# The npm client's folder, with its node_modules after `npm ci`.
+JS_CLIENT = Path(__file__).resolve().parent / "js"
 
 SECRET = "a-shared-secret-for-tests-only"
 
@@ -62,3 +66,21 @@ def text(root, path: str) -> str:
 def meeting_ids(base: str) -> list[str]:
     root = call(base, "getMeetings")
     return [m.findtext("meetingID") for m in root.iter("meeting")]
+
+
+async def join_with_ticket(server, address: str, name: str = "ignored"):
+    """Follow a join URL and join its room with the ticket, as the page does."""
+    from tests.signalling import Client
+
+    slug, ticket = follow_join(address)
+    client = Client(server)
+    reply = await client.join(slug, name, ticket=ticket)
+    client.reply = reply
+    return client
+
+
+def failed(root, key: str) -> None:
+    """The answer is BigBlueButton's FAILED shape with that messageKey."""
+    assert [child.tag for child in root][0] == "returncode"
+    assert text(root, "returncode") == "FAILED", text(root, "message")
+    assert text(root, "messageKey") == key
