@@ -9,12 +9,11 @@ answer connectivity checks and neither makes its own.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
+
+from tests import processes
 
 _LIBRARIES = Path("/usr/lib/x86_64-linux-gnu/janus")
 _OTHER_PLUGINS = (
@@ -64,25 +63,13 @@ class JanusServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("janus exited:\n" + self.log())
-            try:
-                with urllib.request.urlopen(self.url + "/janus/info", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("janus did not start:\n" + self.log())
+        processes.wait_until_up(
+            self.process, self.url + "/janus/info", self.log, "janus", timeout
+        )
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process)
 
     def log(self) -> str:
         if not self.log_path.exists():
@@ -92,10 +79,7 @@ class JanusServer:
     def cpu_times(self) -> tuple[float, float]:
         """(user, system) CPU seconds of janus and all its threads, from /proc."""
         assert self.process is not None
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / ticks, int(fields[12]) / ticks
+        return processes.cpu_times(self.process.pid)
 
     def _write_config(self) -> None:
         folder = self.config_dir

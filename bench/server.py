@@ -11,18 +11,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from tests import processes
+from tests.processes import free_port
 
 # Load peers join a room by name; a server with meeting rooms must allow it.
 _TEMPORARY_ROOMS = "--meetings-temporary-rooms"
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class BenchServer:
@@ -66,25 +61,13 @@ class BenchServer:
                 stderr=subprocess.STDOUT,
                 **self._where(),
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited:\n" + self.log())
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start:\n" + self.log())
+        processes.wait_until_up(
+            self.process, self.url + "/healthz", self.log, timeout=timeout
+        )
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process)
 
     def log(self) -> str:
         if not self.log_path.exists():
@@ -93,14 +76,7 @@ class BenchServer:
 
     def metrics(self) -> dict[str, float]:
         """The /metrics page as {name{labels}: value}."""
-        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                values[name] = float(value)
-        return values
+        return processes.read_metrics(self.url + "/metrics")
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the server process so far."""
@@ -109,10 +85,7 @@ class BenchServer:
     def cpu_times(self) -> tuple[float, float]:
         """(user, system) CPU seconds of the server process, from /proc."""
         assert self.process is not None
-        with open(f"/proc/{self.process.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / ticks, int(fields[12]) / ticks
+        return processes.cpu_times(self.process.pid)
 
     def _command(self) -> list[str]:
         return [sys.executable, "-m", "smeeton"]

@@ -6,15 +6,10 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests import processes
+from tests.processes import free_port
 
 
 class RunningServer:
@@ -43,17 +38,9 @@ class RunningServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self._spawn(log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited:\n" + self.log())
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start:\n" + self.log())
+        assert self.process is not None
+        processes.wait_until_up(self.process, self.url + "/healthz", self.log)
+        return self
 
     def _spawn(self, log) -> None:
         self.process = subprocess.Popen(
@@ -113,13 +100,7 @@ class RunningServer:
         )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        processes.stop(self.process)
 
     def log(self) -> str:
         return (
@@ -128,18 +109,8 @@ class RunningServer:
 
     def metrics(self) -> dict[str, float]:
         """The /metrics page as {name{labels}: value}."""
-        with urllib.request.urlopen(self.url + "/metrics", timeout=5) as response:
-            text = response.read().decode()
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, value = line.rsplit(" ", 1)
-                values[name] = float(value)
-        return values
+        return processes.read_metrics(self.url + "/metrics")
 
     def cpu_seconds(self) -> float:
         assert self.process is not None
-        with open(f"/proc/{self.process.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        ticks = os.sysconf("SC_CLK_TCK")
-        return (int(fields[11]) + int(fields[12])) / ticks
+        return sum(processes.cpu_times(self.process.pid))

@@ -84,24 +84,19 @@ class BbbMeetings:
 
     async def bbb_meeting(self, meeting_id: str) -> BbbMeeting | None:
         """The meeting with that BigBlueButton meetingID, if any."""
-        async with self._sessions() as session:
-            found = (
-                await session.execute(
-                    select(BbbMeetingRow, RoomRow)
-                    .join(RoomRow, RoomRow.id == BbbMeetingRow.room_id)
-                    .where(BbbMeetingRow.meeting_id == meeting_id)
-                )
-            ).first()
-            return None if found is None else _meeting(*found)
+        return await self._one_meeting(BbbMeetingRow.meeting_id == meeting_id)
 
     async def bbb_meeting_in_room(self, slug: str) -> BbbMeeting | None:
         """The meeting held in the room with that slug, if it is one."""
+        return await self._one_meeting(RoomRow.slug == slug)
+
+    async def _one_meeting(self, condition) -> BbbMeeting | None:
         async with self._sessions() as session:
             found = (
                 await session.execute(
                     select(BbbMeetingRow, RoomRow)
                     .join(RoomRow, RoomRow.id == BbbMeetingRow.room_id)
-                    .where(RoomRow.slug == slug)
+                    .where(condition)
                 )
             ).first()
             return None if found is None else _meeting(*found)
